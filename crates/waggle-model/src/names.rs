@@ -1,0 +1,52 @@
+//! Well-known field names. Stored fields use OpenTelemetry's names; the derived names (`trace.*`,
+//! `duration_ms`, `meta.signal_type`) are Honeycomb's, computed from the fixed columns.
+
+/// Span or log name.
+pub const NAME: &str = "name";
+/// `service.name` resource attribute.
+pub const SERVICE_NAME: &str = "service.name";
+/// Span kind as Honeycomb spells it: `server`, `client`, ...
+pub const SPAN_KIND: &str = "span.kind";
+/// OTLP status code as an integer: 0 unset, 1 ok, 2 error.
+pub const STATUS_CODE: &str = "status_code";
+/// OTLP status message.
+pub const STATUS_MESSAGE: &str = "status_message";
+/// `true` when the span's status is error (Honeycomb).
+pub const ERROR: &str = "error";
+/// Instrumentation scope name (Honeycomb calls it library).
+pub const LIBRARY_NAME: &str = "library.name";
+/// Instrumentation scope version.
+pub const LIBRARY_VERSION: &str = "library.version";
+/// W3C trace state of a span or link.
+pub const TRACE_STATE: &str = "trace.trace_state";
+/// OTLP span or log flags.
+pub const TRACE_FLAGS: &str = "trace.flags";
+/// Trace id of a link's target.
+pub const LINK_TRACE_ID: &str = "trace.link.trace_id";
+/// Span id of a link's target.
+pub const LINK_SPAN_ID: &str = "trace.link.span_id";
+/// `span_event` or `link` on annotation rows (Honeycomb).
+pub const ANNOTATION_TYPE: &str = "meta.annotation_type";
+/// The `x-honeycomb-team` key a batch arrived with.
+pub const TEAM: &str = "meta.team";
+/// Log severity text.
+pub const SEVERITY: &str = "severity";
+/// Log severity number.
+pub const SEVERITY_CODE: &str = "severity_code";
+/// Log body.
+pub const BODY: &str = "body";
+/// When the collector observed a log record, unix nanoseconds.
+pub const OBSERVED_TIME: &str = "observed_time_unix_nano";
+
+/// Derived: the trace id as hex.
+pub const TRACE_ID: &str = "trace.trace_id";
+/// Derived: the span id as hex.
+pub const SPAN_ID: &str = "trace.span_id";
+/// Derived: the parent span id as hex.
+pub const PARENT_ID: &str = "trace.parent_id";
+/// Derived: duration in milliseconds (float).
+pub const DURATION_MS: &str = "duration_ms";
+/// Derived: `trace`, `log`, ... (Honeycomb).
+pub const SIGNAL_TYPE: &str = "meta.signal_type";
+/// Derived: the event's timestamp.
+pub const TIMESTAMP: &str = "timestamp";

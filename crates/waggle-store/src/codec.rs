@@ -1,0 +1,248 @@
+//! Byte-level encoding shared by WAL records and segment columns: LEB128 varints, zigzag, and a
+//! tagged encoding of [`Value`]s. Readers never trust lengths: every read is bounds-checked and a
+//! short or malformed buffer is an error, never a panic.
+
+use waggle_model::Value;
+
+use crate::error::{Result, StoreError};
+
+/// Value type tags, stored on disk: never renumber.
+pub(crate) mod tag {
+    pub const NULL: u8 = 0;
+    pub const STR: u8 = 1;
+    pub const INT: u8 = 2;
+    pub const FLOAT: u8 = 3;
+    pub const BOOL: u8 = 4;
+    pub const BYTES: u8 = 5;
+    pub const ARRAY: u8 = 6;
+    pub const MAP: u8 = 7;
+}
+
+/// The tag of a value.
+pub(crate) fn tag_of(value: &Value) -> u8 {
+    match value {
+        Value::Str(_) => tag::STR,
+        Value::Int(_) => tag::INT,
+        Value::Float(_) => tag::FLOAT,
+        Value::Bool(_) => tag::BOOL,
+        Value::Bytes(_) => tag::BYTES,
+        Value::Array(_) => tag::ARRAY,
+        Value::Map(_) => tag::MAP,
+    }
+}
+
+pub(crate) fn put_uvarint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(value as u8 | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+pub(crate) fn put_ivarint(out: &mut Vec<u8>, value: i64) {
+    put_uvarint(out, ((value << 1) ^ (value >> 63)) as u64);
+}
+
+pub(crate) fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
+    put_uvarint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+/// Writes a value's payload (without its tag).
+pub(crate) fn put_value_payload(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Str(text) => put_bytes(out, text.as_bytes()),
+        Value::Int(number) => put_ivarint(out, *number),
+        Value::Float(number) => out.extend_from_slice(&number.to_le_bytes()),
+        Value::Bool(flag) => out.push(*flag as u8),
+        Value::Bytes(bytes) => put_bytes(out, bytes),
+        Value::Array(items) => {
+            put_uvarint(out, items.len() as u64);
+            for item in items {
+                put_value(out, item);
+            }
+        }
+        Value::Map(entries) => {
+            put_uvarint(out, entries.len() as u64);
+            for (key, item) in entries {
+                put_bytes(out, key.as_bytes());
+                put_value(out, item);
+            }
+        }
+    }
+}
+
+/// Writes tag then payload.
+pub(crate) fn put_value(out: &mut Vec<u8>, value: &Value) {
+    out.push(tag_of(value));
+    put_value_payload(out, value);
+}
+
+/// A bounds-checked reader over a byte slice.
+pub(crate) struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+/// Nested arrays/maps deeper than this are refused: protects the stack from hostile input.
+const MAX_DEPTH: u32 = 64;
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, pos: 0 }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pos >= self.bytes.len()
+    }
+
+    fn corrupt(what: &str) -> StoreError {
+        StoreError::Corrupt(format!("truncated or malformed {what}"))
+    }
+
+    pub(crate) fn u8(&mut self) -> Result<u8> {
+        let byte = *self.bytes.get(self.pos).ok_or_else(|| Self::corrupt("byte"))?;
+        self.pos += 1;
+        Ok(byte)
+    }
+
+    pub(crate) fn take(&mut self, len: usize) -> Result<&'a [u8]> {
+        let end = self.pos.checked_add(len).ok_or_else(|| Self::corrupt("length"))?;
+        let slice = self.bytes.get(self.pos..end).ok_or_else(|| Self::corrupt("slice"))?;
+        self.pos = end;
+        Ok(slice)
+    }
+
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N]> {
+        Ok(self.take(N)?.try_into().expect("take returned N bytes"))
+    }
+
+    pub(crate) fn uvarint(&mut self) -> Result<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.u8()?;
+            value |= ((byte & 0x7f) as u64) << shift;
+            if byte < 0x80 {
+                return Ok(value);
+            }
+        }
+        Err(Self::corrupt("varint"))
+    }
+
+    pub(crate) fn ivarint(&mut self) -> Result<i64> {
+        let raw = self.uvarint()?;
+        Ok((raw >> 1) as i64 ^ -((raw & 1) as i64))
+    }
+
+    pub(crate) fn len(&mut self) -> Result<usize> {
+        let len = self.uvarint()?;
+        // A length can never exceed what is left: refuse early instead of allocating for it.
+        if len > (self.bytes.len() - self.pos.min(self.bytes.len())) as u64 {
+            return Err(Self::corrupt("length prefix"));
+        }
+        Ok(len as usize)
+    }
+
+    pub(crate) fn bytes(&mut self) -> Result<&'a [u8]> {
+        let len = self.len()?;
+        self.take(len)
+    }
+
+    pub(crate) fn string(&mut self) -> Result<String> {
+        let bytes = self.bytes()?;
+        String::from_utf8(bytes.to_vec()).map_err(|_| Self::corrupt("utf-8 string"))
+    }
+
+    pub(crate) fn value_payload(&mut self, tag: u8) -> Result<Value> {
+        self.value_at_depth(tag, 0)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn value(&mut self) -> Result<Value> {
+        let tag = self.u8()?;
+        self.value_at_depth(tag, 0)
+    }
+
+    fn value_at_depth(&mut self, tag: u8, depth: u32) -> Result<Value> {
+        if depth > MAX_DEPTH {
+            return Err(Self::corrupt("value nesting"));
+        }
+        Ok(match tag {
+            tag::STR => Value::Str(self.string()?),
+            tag::INT => Value::Int(self.ivarint()?),
+            tag::FLOAT => Value::Float(f64::from_le_bytes(self.array()?)),
+            tag::BOOL => Value::Bool(self.u8()? != 0),
+            tag::BYTES => Value::Bytes(self.bytes()?.to_vec()),
+            tag::ARRAY => {
+                let count = self.len()?;
+                let mut items = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let item_tag = self.u8()?;
+                    items.push(self.value_at_depth(item_tag, depth + 1)?);
+                }
+                Value::Array(items)
+            }
+            tag::MAP => {
+                let count = self.len()?;
+                let mut entries = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let key = self.string()?;
+                    let item_tag = self.u8()?;
+                    entries.push((key, self.value_at_depth(item_tag, depth + 1)?));
+                }
+                Value::Map(entries)
+            }
+            _ => return Err(Self::corrupt("value tag")),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_varints_round_trip_extremes() {
+        let mut out = Vec::new();
+        for value in [0, 1, -1, i64::MAX, i64::MIN, 300, -300] {
+            put_ivarint(&mut out, value);
+        }
+        put_uvarint(&mut out, u64::MAX);
+        let mut reader = Reader::new(&out);
+        for value in [0, 1, -1, i64::MAX, i64::MIN, 300, -300] {
+            assert_eq!(reader.ivarint().unwrap(), value);
+        }
+        assert_eq!(reader.uvarint().unwrap(), u64::MAX);
+        assert!(reader.is_empty());
+    }
+
+    #[test]
+    fn test_value_round_trip_nested() {
+        let value = Value::Map(vec![
+            ("a".into(), Value::Array(vec![Value::Int(-5), Value::Float(2.5), Value::Bool(true)])),
+            ("b".into(), Value::Bytes(vec![0, 255])),
+            ("c".into(), Value::Str("é".into())),
+        ]);
+        let mut out = Vec::new();
+        put_value(&mut out, &value);
+        assert_eq!(Reader::new(&out).value().unwrap(), value);
+    }
+
+    #[test]
+    fn test_reader_refuses_truncation_and_huge_lengths() {
+        let mut out = Vec::new();
+        put_value(&mut out, &Value::Str("hello".into()));
+        for cut in 0..out.len() {
+            assert!(Reader::new(&out[..cut]).value().is_err());
+        }
+        let mut huge = vec![tag::STR];
+        put_uvarint(&mut huge, u64::MAX / 2);
+        assert!(Reader::new(&huge).value().is_err());
+    }
+
+    #[test]
+    fn test_reader_refuses_deep_nesting() {
+        let bytes: Vec<u8> = std::iter::repeat_n([tag::ARRAY, 1], 100).flatten().collect();
+        assert!(Reader::new(&bytes).value().is_err());
+    }
+}

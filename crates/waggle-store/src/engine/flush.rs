@@ -1,0 +1,98 @@
+//! The flusher thread: frozen heads become segments; then their WAL files are deleted. A failed
+//! flush is retried; meanwhile the frozen head stays readable and its WAL stays on disk.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+use waggle_model::SignalTable;
+
+use super::{Frozen, Shared};
+use crate::error::{Result, StoreError};
+use crate::segment::{self, Segment, SegmentLimits};
+use crate::wal::sync_dir;
+
+pub(crate) fn run(shared: &Shared, receiver: Receiver<Arc<Frozen>>) {
+    for frozen in receiver {
+        loop {
+            match flush(shared, &frozen) {
+                Ok(()) => break,
+                Err(err) if shared.shutting_down.load(Ordering::SeqCst) => {
+                    tracing::warn!(%err, "flush failed during shutdown; the write-ahead log keeps the data");
+                    return;
+                }
+                Err(err) => {
+                    tracing::error!(%err, "flush failed; retrying in 1s");
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+            }
+        }
+    }
+}
+
+/// Directory of a partition: `segments/<table>/<dataset, escaped>`.
+pub(crate) fn partition_dir(segments_dir: &Path, table: SignalTable, dataset: &str) -> PathBuf {
+    segments_dir.join(table.as_str()).join(escape(dataset))
+}
+
+/// Dataset names may hold any character; file names get `[A-Za-z0-9._-]` and `%XX` for the rest.
+fn escape(dataset: &str) -> String {
+    let mut out = String::with_capacity(dataset.len());
+    for byte in dataset.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' => out.push(byte as char),
+            b'.' if !out.is_empty() => out.push('.'),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    if out.is_empty() { "%".into() } else { out }
+}
+
+fn flush(shared: &Shared, frozen: &Arc<Frozen>) -> Result<()> {
+    let started = std::time::Instant::now();
+    let mut events = Vec::with_capacity(frozen.head.rows as usize);
+    for chunk in &frozen.head.chunks {
+        events.extend(chunk.events()?);
+    }
+    let seq_range = frozen.head.seq_range();
+    let limits = SegmentLimits { max_columns: shared.config.max_columns_per_segment, zstd_level: 3 };
+    let mut segments = Vec::new();
+    for ((table, dataset, hour), mut rows) in segment::partition(events) {
+        let dir = partition_dir(&shared.segments_dir, table, &dataset);
+        fs::create_dir_all(&dir).map_err(StoreError::io(format!("creating {}", dir.display())))?;
+        sync_dir(dir.parent().expect("partition dir has a parent"))?;
+        let stem = format!("{hour}-{:020}", seq_range.1);
+        let path = segment::write_segment(&dir, &stem, table, &dataset, hour, seq_range, &mut rows, limits)?;
+        segments.push(Arc::new(Segment::open(&path)?));
+    }
+    let num_segments = segments.len();
+    {
+        let mut view = shared.view.write();
+        view.segments.extend(segments);
+        view.frozen.retain(|other| !Arc::ptr_eq(other, frozen));
+    }
+    for path in &frozen.wal_files {
+        if let Err(err) = fs::remove_file(path) {
+            tracing::warn!(path = %path.display(), %err, "could not remove flushed write-ahead log");
+        }
+    }
+    sync_dir(&shared.wal_dir)?;
+    tracing::debug!(rows = frozen.head.rows, num_segments, elapsed_ms = started.elapsed().as_millis() as u64, "flushed head");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_escape_keeps_names_safe() {
+        assert_eq!(escape("cruddur-backend"), "cruddur-backend");
+        assert_eq!(escape("a/b c"), "a%2Fb%20c");
+        assert_eq!(escape(".."), "%2E.");
+        assert_eq!(escape(""), "%");
+    }
+}

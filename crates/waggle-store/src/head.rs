@@ -1,0 +1,124 @@
+//! The in-memory head: acknowledged batches not yet in a segment, kept as compressed row chunks
+//! (one per WAL record) so memory stays a fraction of the raw data. Each chunk carries a summary of
+//! what it holds for pruning reads.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use waggle_model::{Batch, Event, SignalTable};
+
+use crate::bloom::Bloom;
+use crate::error::{Result, StoreError};
+use crate::rows;
+
+/// One acknowledged batch.
+#[derive(Debug)]
+pub(crate) struct HeadChunk {
+    pub(crate) seq: u64,
+    /// zstd-compressed [`rows`] encoding; also the WAL record payload.
+    pub(crate) payload: Vec<u8>,
+    pub(crate) rows: u64,
+    pub(crate) summary: BTreeMap<(SignalTable, String), Extent>,
+    pub(crate) bloom: Bloom,
+}
+
+/// Rows and time range of one dataset in a chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Extent {
+    pub(crate) rows: u64,
+    pub(crate) min_time: i64,
+    pub(crate) max_time: i64,
+}
+
+impl Extent {
+    pub(crate) fn of(time: i64) -> Self {
+        Self { rows: 1, min_time: time, max_time: time }
+    }
+
+    pub(crate) fn merge(&mut self, other: Extent) {
+        self.rows += other.rows;
+        self.min_time = self.min_time.min(other.min_time);
+        self.max_time = self.max_time.max(other.max_time);
+    }
+}
+
+/// zstd level for WAL records: fast, still several times smaller than raw.
+const WAL_ZSTD_LEVEL: i32 = 1;
+
+impl HeadChunk {
+    /// Encodes and compresses a batch (done on the caller's thread, off the WAL writer).
+    pub(crate) fn encode(batch: &Batch) -> Result<Self> {
+        let raw = rows::encode_batch(batch);
+        let payload = zstd::bulk::compress(&raw, WAL_ZSTD_LEVEL).map_err(StoreError::io("compressing batch"))?;
+        Ok(Self::summarize(0, payload, &batch.events))
+    }
+
+    fn summarize(seq: u64, payload: Vec<u8>, events: &[Event]) -> Self {
+        let mut summary: BTreeMap<(SignalTable, String), Extent> = BTreeMap::new();
+        let mut bloom = Bloom::with_capacity(events.len());
+        for event in events {
+            let extent = Extent::of(event.time_unix_nano);
+            match summary.get_mut(&(event.kind.table(), event.dataset.clone())) {
+                Some(existing) => existing.merge(extent),
+                None => {
+                    summary.insert((event.kind.table(), event.dataset.clone()), extent);
+                }
+            }
+            if let Some(id) = &event.trace_id {
+                bloom.insert(id);
+            }
+        }
+        Self { seq, payload, rows: events.len() as u64, summary, bloom }
+    }
+
+    /// Rebuilds a chunk from a replayed WAL record, keeping only the rows `keep` accepts.
+    pub(crate) fn from_wal(seq: u64, payload: Vec<u8>, keep: &dyn Fn(&Event) -> bool) -> Result<Option<Self>> {
+        let events = decode_payload(&payload)?;
+        let kept: Vec<Event> = events.iter().filter(|event| keep(event)).cloned().collect();
+        if kept.is_empty() {
+            return Ok(None);
+        }
+        if kept.len() == events.len() {
+            return Ok(Some(Self::summarize(seq, payload, &kept)));
+        }
+        let mut chunk = Self::encode(&Batch { events: kept })?;
+        chunk.seq = seq;
+        Ok(Some(chunk))
+    }
+
+    /// Decodes the chunk's rows.
+    pub(crate) fn events(&self) -> Result<Vec<Event>> {
+        decode_payload(&self.payload)
+    }
+
+    pub(crate) fn bytes(&self) -> u64 {
+        self.payload.len() as u64
+    }
+}
+
+fn decode_payload(payload: &[u8]) -> Result<Vec<Event>> {
+    // The raw size is not stored; zstd frames written by `bulk::compress` carry it.
+    let raw = zstd::stream::decode_all(payload).map_err(|err| StoreError::Corrupt(format!("head chunk: {err}")))?;
+    rows::decode_all(&raw)
+}
+
+/// A set of chunks: the active head, or a frozen one being flushed.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Head {
+    pub(crate) chunks: Vec<Arc<HeadChunk>>,
+    pub(crate) rows: u64,
+    pub(crate) bytes: u64,
+}
+
+impl Head {
+    pub(crate) fn push(&mut self, chunk: Arc<HeadChunk>) {
+        self.rows += chunk.rows;
+        self.bytes += chunk.bytes();
+        self.chunks.push(chunk);
+    }
+
+    pub(crate) fn seq_range(&self) -> (u64, u64) {
+        let seqs = self.chunks.iter().map(|chunk| chunk.seq);
+        (seqs.clone().min().unwrap_or(0), seqs.max().unwrap_or(0))
+    }
+}

@@ -1,0 +1,233 @@
+//! The embedded store end to end: append, read back, flush, restart, retention, overload.
+
+use std::ops::ControlFlow;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use waggle_model::{Batch, Event, EventKind, Field, Origin, SignalTable, SpanId, TraceId, Value};
+use waggle_store::{DiskStore, ScanRequest, Store, StoreConfig, StoreError};
+
+fn now_nanos() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as i64
+}
+
+fn span(trace: u64, span: u64, time: i64) -> Event {
+    let mut trace_bytes = [0u8; 16];
+    trace_bytes[..8].copy_from_slice(&(trace + 1).to_le_bytes());
+    Event {
+        kind: EventKind::Span,
+        dataset: format!("svc-{}", trace % 2),
+        time_unix_nano: time,
+        duration_nano: 1_000_000 + span as i64,
+        trace_id: Some(TraceId(trace_bytes)),
+        span_id: Some(SpanId((span + 1).to_le_bytes())),
+        parent_id: None,
+        fields: vec![
+            Field::new("name", format!("op-{span}"), Origin::Derived),
+            Field::new("service.name", format!("svc-{}", trace % 2), Origin::Resource),
+            Field::new("app.user_id", Value::Int(span as i64), Origin::Attribute),
+        ],
+    }
+}
+
+fn config(dir: &std::path::Path) -> StoreConfig {
+    let mut config = StoreConfig::new(dir);
+    config.retention_check_interval = Duration::from_millis(50);
+    config
+}
+
+fn append(store: &DiskStore, events: Vec<Event>) {
+    store.append(Batch { events }).unwrap().wait_blocking().unwrap();
+}
+
+fn trace_of(store: &DiskStore, trace: u64) -> Vec<Event> {
+    let id = span(trace, 0, 0).trace_id;
+    let mut out = Vec::new();
+    let request = ScanRequest { trace_id: id, ..ScanRequest::all(SignalTable::Traces) };
+    store
+        .scan(&request, &mut |event| {
+            out.push(event);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    out.sort_by_key(|event| event.span_id);
+    out
+}
+
+fn count(store: &DiskStore) -> usize {
+    let mut rows = 0;
+    store
+        .scan(&ScanRequest::all(SignalTable::Traces), &mut |_| {
+            rows += 1;
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    rows
+}
+
+fn normalized(mut events: Vec<Event>) -> Vec<Event> {
+    for event in &mut events {
+        event.fields.sort_by(|a, b| a.key.cmp(&b.key));
+    }
+    events.sort_by_key(|event| (event.trace_id, event.span_id));
+    events
+}
+
+#[test]
+fn test_store_reads_back_from_head_and_segments_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let time = now_nanos();
+    let expected: Vec<Event> = (0..3).map(|index| span(7, index, time + index as i64)).collect();
+    {
+        let store = DiskStore::open(config(dir.path())).unwrap();
+        append(&store, expected.clone());
+        assert_eq!(normalized(trace_of(&store, 7)), normalized(expected.clone()));
+    }
+    // Reopen: the head comes back from the WAL.
+    let mut flushing = config(dir.path());
+    flushing.flush_max_rows = 1;
+    let store = DiskStore::open(flushing).unwrap();
+    assert_eq!(normalized(trace_of(&store, 7)), normalized(expected.clone()));
+    append(&store, vec![span(8, 0, time)]);
+    // The append above crossed flush_max_rows: wait for segments.
+    for _ in 0..100 {
+        if store.stats().head_rows == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let stats = store.stats();
+    assert_eq!((stats.head_rows, stats.segment_rows), (0, 4), "{stats:?}");
+    assert_eq!(normalized(trace_of(&store, 7)), normalized(expected.clone()));
+    drop(store);
+    // Reopen after a flush: no duplicates from a replayed WAL.
+    let store = DiskStore::open(config(dir.path())).unwrap();
+    assert_eq!(count(&store), 4);
+    assert_eq!(normalized(trace_of(&store, 7)), normalized(expected));
+    let datasets = store.datasets().unwrap();
+    assert_eq!(datasets.iter().map(|d| (d.name.as_str(), d.rows)).collect::<Vec<_>>(), vec![("svc-0", 1), ("svc-1", 3)]);
+}
+
+#[test]
+fn test_store_segments_partition_by_hour_and_project_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.flush_max_rows = 10;
+    let store = DiskStore::open(cfg).unwrap();
+    let time = now_nanos();
+    let events: Vec<Event> = (0..10).map(|index| span(index, index, time - index as i64 * 1_800_000_000_000)).collect();
+    append(&store, events);
+    for _ in 0..100 {
+        if store.stats().segments > 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(store.stats().segments >= 5, "{:?}", store.stats());
+    let request = ScanRequest {
+        columns: Some(vec!["app.user_id".into()]),
+        start_unix_nano: time - 3 * 1_800_000_000_000,
+        ..ScanRequest::all(SignalTable::Traces)
+    };
+    let mut seen = Vec::new();
+    store
+        .scan(&request, &mut |event| {
+            seen.push(event.fields);
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(seen.len(), 4, "rows at 0, 30, 60 and 90 minutes ago");
+    assert!(seen.iter().all(|fields| fields.len() == 1 && fields[0].key == "app.user_id"));
+}
+
+#[test]
+fn test_store_retention_hides_and_deletes_old_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.retention_max_age = Duration::from_secs(3600);
+    cfg.flush_max_rows = 2;
+    let store = DiskStore::open(cfg).unwrap();
+    let old = now_nanos() - 2 * 3_600_000_000_000;
+    append(&store, vec![span(1, 0, old), span(1, 1, old)]);
+    append(&store, vec![span(2, 0, now_nanos()), span(2, 1, now_nanos())]);
+    assert!(trace_of(&store, 1).is_empty());
+    assert_eq!(trace_of(&store, 2).len(), 2);
+    for _ in 0..200 {
+        let stats = store.stats();
+        if stats.head_rows == 0 && stats.segments == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(store.stats().segments, 1, "the old hour's segment is deleted");
+    assert_eq!(trace_of(&store, 2).len(), 2);
+}
+
+#[test]
+fn test_store_retention_by_size_drops_oldest() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.flush_max_rows = 1;
+    cfg.retention_max_bytes = 1;
+    let store = DiskStore::open(cfg).unwrap();
+    append(&store, vec![span(1, 0, now_nanos() - 10_000_000_000)]);
+    for _ in 0..200 {
+        if store.stats().head_rows == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    store.enforce_retention().unwrap();
+    assert_eq!(store.stats().segments, 0);
+}
+
+#[test]
+fn test_store_refuses_second_opener_and_overload() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.max_head_bytes = 0;
+    cfg.flush_interval = Duration::from_secs(3600);
+    let store = DiskStore::open(cfg.clone()).unwrap();
+    assert!(matches!(DiskStore::open(cfg), Err(StoreError::Locked(_))));
+    // The first batch fits (the head is empty), then the head is over its limit.
+    append(&store, vec![span(1, 0, now_nanos())]);
+    let refused = store.append(Batch { events: vec![span(2, 0, now_nanos())] });
+    assert!(matches!(refused, Err(StoreError::Overloaded { .. })));
+}
+
+#[test]
+fn test_store_sets_aside_corrupt_segment() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.flush_max_rows = 1;
+    {
+        let store = DiskStore::open(cfg.clone()).unwrap();
+        append(&store, vec![span(3, 0, now_nanos())]);
+        for _ in 0..200 {
+            if store.stats().head_rows == 0 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let segment = walk(dir.path()).into_iter().find(|path| path.extension().is_some_and(|ext| ext == "seg")).unwrap();
+    let mut bytes = std::fs::read(&segment).unwrap();
+    let len = bytes.len();
+    bytes[len - 20] ^= 0xff;
+    std::fs::write(&segment, bytes).unwrap();
+    let store = DiskStore::open(cfg).unwrap();
+    assert_eq!(store.stats().segments, 0);
+    assert!(walk(dir.path()).iter().any(|path| path.to_string_lossy().ends_with(".seg.corrupt")));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
