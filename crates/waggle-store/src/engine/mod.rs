@@ -65,24 +65,18 @@ pub struct DiskStore {
     shared: Arc<Shared>,
     sender: Mutex<Option<SyncSender<WriteRequest>>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
-    _lock: File,
+    _lock: Option<File>,
 }
 
 impl DiskStore {
     /// Opens (or creates) a store: replays the WAL, checks segments, starts the threads.
     pub fn open(config: StoreConfig) -> Result<Self> {
-        let recovered = recovery::recover(&config)?;
-        let shared = Arc::new(Shared {
-            wal_dir: recovered.wal_dir,
-            segments_dir: recovered.segments_dir,
-            view: RwLock::new(View { active: recovered.head, frozen: Vec::new(), segments: recovered.segments }),
-            failed: Mutex::new(None),
-            shutting_down: AtomicBool::new(false),
-            config,
-        });
+        let recovered = recovery::recover(&config, false)?;
+        let wal = recovered.wal.expect("a writable recovery opens a WAL file");
+        let shared = Self::shared(config, recovered.wal_dir, recovered.segments_dir, recovered.head, recovered.segments);
         let (sender, receiver) = mpsc::sync_channel(shared.config.max_queued_batches);
         let (flush_sender, flush_receiver) = mpsc::channel();
-        let writer = writer::Writer::new(shared.clone(), recovered.wal, recovered.closed_wal_files, recovered.next_seq, flush_sender);
+        let writer = writer::Writer::new(shared.clone(), wal, recovered.closed_wal_files, recovered.next_seq, flush_sender);
         let threads = vec![
             spawn("waggle-wal", move || writer.run(receiver))?,
             spawn("waggle-flush", {
@@ -95,6 +89,25 @@ impl DiskStore {
             })?,
         ];
         Ok(Self { shared, sender: Mutex::new(Some(sender)), threads: Mutex::new(threads), _lock: recovered.lock })
+    }
+
+    /// Opens a store for reading only, changing nothing on disk, so it may run beside a live
+    /// waggle (which may flush or expire segments meanwhile: retry a read that fails). Appends fail.
+    pub fn open_read_only(config: StoreConfig) -> Result<Self> {
+        let recovered = recovery::recover(&config, true)?;
+        let shared = Self::shared(config, recovered.wal_dir, recovered.segments_dir, recovered.head, recovered.segments);
+        Ok(Self { shared, sender: Mutex::new(None), threads: Mutex::new(Vec::new()), _lock: None })
+    }
+
+    fn shared(config: StoreConfig, wal_dir: PathBuf, segments_dir: PathBuf, head: Head, segments: Vec<Arc<Segment>>) -> Arc<Shared> {
+        Arc::new(Shared {
+            wal_dir,
+            segments_dir,
+            view: RwLock::new(View { active: head, frozen: Vec::new(), segments }),
+            failed: Mutex::new(None),
+            shutting_down: AtomicBool::new(false),
+            config,
+        })
     }
 
     /// Stops accepting writes, waits for queued ones and the flusher. Data still in the head stays
@@ -138,7 +151,7 @@ impl Store for DiskStore {
         }
         let chunk = HeadChunk::encode(&batch)?;
         let (reply, receiver) = tokio::sync::oneshot::channel();
-        let sender = self.sender.lock().clone().ok_or_else(|| StoreError::Unavailable("store is closed".into()))?;
+        let sender = self.sender.lock().clone().ok_or_else(|| StoreError::Unavailable("store is closed or read-only".into()))?;
         match sender.try_send(WriteRequest { chunk, reply }) {
             Ok(()) => Ok(AppendTicket(receiver)),
             Err(TrySendError::Full(_)) => Err(StoreError::Overloaded { retry_after: RETRY_AFTER }),

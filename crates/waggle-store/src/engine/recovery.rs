@@ -15,36 +15,41 @@ use crate::segment::{Segment, hour_of};
 use crate::wal::{self, WalWriter};
 
 pub(crate) struct Recovered {
-    pub(crate) lock: File,
+    /// Held for the store's lifetime; `None` when read-only.
+    pub(crate) lock: Option<File>,
     pub(crate) wal_dir: PathBuf,
     pub(crate) segments_dir: PathBuf,
     pub(crate) segments: Vec<Arc<Segment>>,
     pub(crate) head: Head,
-    pub(crate) wal: WalWriter,
+    /// The WAL file to append to; `None` when read-only.
+    pub(crate) wal: Option<WalWriter>,
     pub(crate) closed_wal_files: Vec<PathBuf>,
     pub(crate) next_seq: u64,
 }
 
 type Coverage = HashMap<(SignalTable, String, i64), Vec<(u64, u64)>>;
 
-pub(crate) fn recover(config: &StoreConfig) -> Result<Recovered> {
+/// Read-only recovery changes nothing on disk (no lock, no truncation, no clean-up), so it can run
+/// beside a live waggle, e.g. for `waggle export`.
+pub(crate) fn recover(config: &StoreConfig, read_only: bool) -> Result<Recovered> {
     let root = &config.data_dir;
     let wal_dir = root.join("wal");
     let segments_dir = root.join("segments");
-    for dir in [root, &wal_dir, &segments_dir] {
-        fs::create_dir_all(dir).map_err(StoreError::io(format!("creating {}", dir.display())))?;
+    if read_only {
+        if !wal_dir.is_dir() {
+            return Err(StoreError::Io {
+                context: format!("{} holds no waggle data", root.display()),
+                source: std::io::ErrorKind::NotFound.into(),
+            });
+        }
+    } else {
+        for dir in [root, &wal_dir, &segments_dir] {
+            fs::create_dir_all(dir).map_err(StoreError::io(format!("creating {}", dir.display())))?;
+        }
     }
-    let lock = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(root.join("waggle.lock"))
-        .map_err(StoreError::io("opening lock file"))?;
-    if lock.try_lock().is_err() {
-        return Err(StoreError::Locked(root.display().to_string()));
-    }
+    let lock = if read_only { None } else { Some(lock(root)?) };
 
-    let segments = load_segments(&segments_dir)?;
+    let segments = load_segments(&segments_dir, read_only)?;
     let mut coverage: Coverage = HashMap::new();
     let mut max_seq = 0;
     for segment in &segments {
@@ -58,7 +63,7 @@ pub(crate) fn recover(config: &StoreConfig) -> Result<Recovered> {
     let mut closed_wal_files = Vec::new();
     let mut num_replayed = 0u64;
     for (_, path) in wal::list(&wal_dir)? {
-        for record in wal::replay_file(&path, true)? {
+        for record in wal::replay_file(&path, !read_only)? {
             max_seq = max_seq.max(record.seq);
             let seq = record.seq;
             let keep = |event: &Event| !covered(&coverage, event, seq);
@@ -74,10 +79,23 @@ pub(crate) fn recover(config: &StoreConfig) -> Result<Recovered> {
         closed_wal_files.push(path);
     }
     let next_seq = max_seq + 1;
-    let wal = WalWriter::create(&wal_dir, next_seq)?;
-    closed_wal_files.retain(|path| path != wal.path());
+    let wal = if read_only { None } else { Some(WalWriter::create(&wal_dir, next_seq)?) };
+    closed_wal_files.retain(|path| wal.as_ref().is_none_or(|wal| path != wal.path()));
     tracing::info!(segments = segments.len(), replayed_rows = num_replayed, "store opened");
     Ok(Recovered { lock, wal_dir, segments_dir, segments, head, wal, closed_wal_files, next_seq })
+}
+
+fn lock(root: &Path) -> Result<File> {
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(root.join("waggle.lock"))
+        .map_err(StoreError::io("opening lock file"))?;
+    if lock.try_lock().is_err() {
+        return Err(StoreError::Locked(root.display().to_string()));
+    }
+    Ok(lock)
 }
 
 fn covered(coverage: &Coverage, event: &Event, seq: u64) -> bool {
@@ -87,19 +105,23 @@ fn covered(coverage: &Coverage, event: &Event, seq: u64) -> bool {
 
 /// Opens every segment under `segments/<table>/<dataset>/`. Leftover temporary files from an
 /// interrupted flush are removed; segments that fail their checks are renamed `*.corrupt`.
-fn load_segments(segments_dir: &Path) -> Result<Vec<Arc<Segment>>> {
+fn load_segments(segments_dir: &Path, read_only: bool) -> Result<Vec<Arc<Segment>>> {
     let mut segments = Vec::new();
+    if !segments_dir.is_dir() {
+        return Ok(segments);
+    }
     for table_dir in read_dirs(segments_dir)? {
         for dataset_dir in read_dirs(&table_dir)? {
             let entries = fs::read_dir(&dataset_dir).map_err(StoreError::io(format!("reading {}", dataset_dir.display())))?;
             for entry in entries {
                 let path = entry.map_err(StoreError::io("listing segments"))?.path();
                 let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
-                if name.ends_with(".tmp") {
+                if name.ends_with(".tmp") && !read_only {
                     let _ = fs::remove_file(&path);
                 } else if name.ends_with(".seg") {
                     match Segment::open(&path) {
                         Ok(segment) => segments.push(Arc::new(segment)),
+                        Err(err) if read_only => tracing::error!(path = %path.display(), %err, "skipping a corrupt segment"),
                         Err(err) => {
                             tracing::error!(path = %path.display(), %err, "setting aside a corrupt segment");
                             let _ = fs::rename(&path, path.with_extension("seg.corrupt"));

@@ -1,0 +1,87 @@
+//! Trace assembly and the recent-traces list over a real store.
+
+use waggle_model::{Batch, Event, EventKind, Field, Origin, SpanId, TraceId, Value};
+use waggle_query::{RecentTraces, get_trace, recent_traces};
+use waggle_store::{DiskStore, Store, StoreConfig};
+
+const BASE: i64 = 1_900_000_000_000_000_000;
+
+fn row(kind: EventKind, trace: u8, span: Option<u8>, parent: Option<u8>, time: i64, fields: Vec<Field>) -> Event {
+    Event {
+        kind,
+        dataset: "api".into(),
+        time_unix_nano: time,
+        duration_nano: if kind == EventKind::Span { 2_000_000 } else { 0 },
+        trace_id: Some(TraceId([trace; 16])),
+        span_id: span.map(|id| SpanId([id; 8])),
+        parent_id: parent.map(|id| SpanId([id; 8])),
+        fields,
+    }
+}
+
+fn store_with_two_traces() -> (tempfile::TempDir, DiskStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = StoreConfig::new(dir.path());
+    config.retention_max_age = std::time::Duration::from_secs(u32::MAX as u64);
+    let store = DiskStore::open(config).unwrap();
+    let name = |text: &str| Field::new("name", text, Origin::Derived);
+    let events = vec![
+        row(EventKind::Span, 1, Some(1), None, BASE, vec![
+            name("GET /"),
+            Field::new("span.kind", "server", Origin::Derived),
+            Field::new("service.name", "api", Origin::Resource),
+            Field::new("http.route", "/", Origin::Attribute),
+            Field::new("library.name", "flask", Origin::Derived),
+        ]),
+        row(EventKind::Span, 1, Some(2), Some(1), BASE + 10, vec![
+            name("SELECT"),
+            Field::new("status_code", Value::Int(2), Origin::Derived),
+            Field::new("error", true, Origin::Derived),
+        ]),
+        row(EventKind::SpanEvent, 1, None, Some(2), BASE + 20, vec![name("exception"), Field::new("exception.type", "E", Origin::Attribute)]),
+        row(EventKind::Link, 1, None, Some(2), BASE + 10, vec![
+            Field::new("trace.link.trace_id", "0202020202020202", Origin::Derived),
+            Field::new("trace.link.span_id", "0303030303030303", Origin::Derived),
+        ]),
+        row(EventKind::Log, 1, Some(2), None, BASE + 15, vec![Field::new("body", "boom", Origin::Derived), Field::new("severity", "ERROR", Origin::Derived)]),
+        row(EventKind::Span, 2, Some(9), None, BASE + 1_000, vec![name("GET /health"), Field::new("service.name", "api", Origin::Resource)]),
+    ];
+    store.append(Batch { events }).unwrap().wait_blocking().unwrap();
+    (dir, store)
+}
+
+#[test]
+fn test_get_trace_assembles_spans_events_links_and_logs() {
+    let (_dir, store) = store_with_two_traces();
+    let trace = get_trace(&store, TraceId([1; 16])).unwrap().unwrap();
+    assert_eq!(trace.spans.len(), 2);
+    let root = &trace.spans[0];
+    assert_eq!((root.name.as_str(), root.kind.as_str(), root.parent_span_id.as_deref()), ("GET /", "server", None));
+    assert_eq!(root.attributes["http.route"], "/");
+    assert_eq!(root.resource["service.name"], "api");
+    assert_eq!(root.scope.name, "flask");
+    assert!(!root.attributes.contains_key("name"));
+    let child = &trace.spans[1];
+    assert_eq!((child.status_code, child.events.len(), child.links.len()), (2, 1, 1));
+    assert_eq!(child.events[0].attributes["exception.type"], "E");
+    assert_eq!(child.links[0].span_id, "0303030303030303");
+    assert_eq!(trace.logs.len(), 1);
+    assert_eq!((trace.logs[0].body.as_str(), trace.logs[0].severity_text.as_str()), (Some("boom"), "ERROR"));
+    assert!(get_trace(&store, TraceId([7; 16])).unwrap().is_none());
+}
+
+#[test]
+fn test_recent_traces_counts_filters_and_pages() {
+    let (_dir, store) = store_with_two_traces();
+    let params = RecentTraces { start_unix_nano: BASE - 1, end_unix_nano: BASE + 10_000, limit: 1, ..Default::default() };
+    let first = recent_traces(&store, &params).unwrap();
+    assert_eq!(first.traces[0].root_name, "GET /health");
+    let second = recent_traces(&store, &RecentTraces { cursor: first.next_cursor.clone(), ..params.clone() }).unwrap();
+    assert_eq!((second.traces[0].span_count, second.traces[0].error), (2, true));
+    assert_eq!(second.next_cursor, None);
+    let errors = recent_traces(&store, &RecentTraces { error: Some(true), limit: 10, ..params.clone() }).unwrap();
+    assert_eq!(errors.traces.len(), 1);
+    let slow = recent_traces(&store, &RecentTraces { min_duration_ms: Some(3.0), limit: 10, ..params.clone() }).unwrap();
+    assert!(slow.traces.is_empty());
+    assert!(recent_traces(&store, &RecentTraces { limit: 0, ..params }).is_err());
+}

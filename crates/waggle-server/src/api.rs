@@ -1,0 +1,114 @@
+//! The JSON API of the web port (`docs/API.md`): health, traces, datasets.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use waggle_model::TraceId;
+use waggle_query::{QueryError, RecentTraces};
+
+use crate::AppState;
+
+/// Routes under `/api`.
+pub fn api_router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/api/traces", get(traces_list))
+        .route("/api/traces/{trace_id}", get(traces_get))
+        .route("/api/datasets", get(datasets_list))
+        .route("/api/stats", get(stats_get))
+        .with_state(state)
+}
+
+/// An API error: a status and `{"error": message}`.
+struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(err: QueryError) -> Self {
+        match err {
+            QueryError::BadRequest(message) => ApiError(StatusCode::BAD_REQUEST, message),
+            QueryError::Store(err) => {
+                tracing::error!(%err, "query failed");
+                ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("storage error: {err}"))
+            }
+        }
+    }
+}
+
+/// Runs a store read on the blocking pool.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, QueryError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("query task failed: {err}")))?
+        .map_err(ApiError::from)
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+async fn traces_get(State(state): State<AppState>, Path(trace_id): Path<String>) -> Result<Response, ApiError> {
+    let id = TraceId::from_hex(&trace_id)
+        .map_err(|err| ApiError(StatusCode::BAD_REQUEST, format!("{err}: a trace id is 32 hex characters")))?;
+    let trace = blocking(move || waggle_query::get_trace(state.store.as_ref(), id)).await?;
+    match trace {
+        Some(trace) => Ok(Json(trace).into_response()),
+        None => Err(ApiError(StatusCode::NOT_FOUND, format!("no span or log has trace id {id}"))),
+    }
+}
+
+/// Query parameters of `GET /api/traces`; times in unix seconds.
+#[derive(Debug, Deserialize)]
+struct TracesListParams {
+    dataset: Option<String>,
+    start: Option<f64>,
+    end: Option<f64>,
+    min_duration_ms: Option<f64>,
+    max_duration_ms: Option<f64>,
+    error: Option<bool>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+fn seconds_to_nanos(seconds: f64) -> i64 {
+    (seconds * 1e9) as i64
+}
+
+async fn traces_list(State(state): State<AppState>, Query(params): Query<TracesListParams>) -> Result<Response, ApiError> {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |elapsed| elapsed.as_secs_f64());
+    let end = params.end.unwrap_or(now + 1.0);
+    let start = params.start.unwrap_or(end - 3600.0);
+    let request = RecentTraces {
+        dataset: params.dataset,
+        start_unix_nano: seconds_to_nanos(start),
+        end_unix_nano: seconds_to_nanos(end),
+        min_duration_ms: params.min_duration_ms,
+        max_duration_ms: params.max_duration_ms,
+        error: params.error,
+        limit: params.limit.unwrap_or(50),
+        cursor: params.cursor,
+    };
+    let page = blocking(move || waggle_query::recent_traces(state.store.as_ref(), &request)).await?;
+    Ok(Json(page).into_response())
+}
+
+async fn datasets_list(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let datasets = blocking(move || Ok(state.store.datasets()?)).await?;
+    Ok(Json(json!({ "datasets": datasets })).into_response())
+}
+
+async fn stats_get(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let stats = blocking(move || Ok(state.store.stats())).await?;
+    Ok(Json(stats).into_response())
+}

@@ -1,0 +1,24 @@
+//! waggle's network face: the OTLP receivers (HTTP and gRPC) and the JSON API of the web port.
+//!
+//! ```text
+//!  OTLP/HTTP :4318 ─┐
+//!                   ├─> ingest (decode, convert, Store::append, wait for fsync) ─> 2xx
+//!  OTLP/gRPC :4317 ─┘
+//!  web :7070 /api/* ─> waggle-query ─> Store::scan
+//! ```
+//!
+//! Layout: `ingest` (the path shared by both receivers), `otlp_http`, `otlp_grpc`, `api`,
+//! `state`.
+
+#![warn(missing_docs)]
+
+mod api;
+mod ingest;
+mod otlp_grpc;
+mod otlp_http;
+mod state;
+
+pub use api::api_router;
+pub use otlp_grpc::otlp_grpc_routes;
+pub use otlp_http::otlp_http_router;
+pub use state::{AppState, Limits};

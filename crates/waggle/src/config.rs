@@ -1,0 +1,234 @@
+//! Settings: defaults, then `waggle.toml`, then `WAGGLE_*` environment variables, then flags.
+//!
+//! ```toml
+//! data_dir = "/var/lib/waggle"
+//! [listen]
+//! otlp_grpc = "127.0.0.1:4317"
+//! otlp_http = "127.0.0.1:4318"
+//! web = "127.0.0.1:7070"
+//! [retention]
+//! max_age = "7d"
+//! max_bytes = "10GiB"
+//! check_interval = "60s"
+//! [storage]
+//! flush_interval = "30s"
+//! flush_max_rows = 200000
+//! max_head_bytes = "256MiB"
+//! max_columns_per_segment = 1000
+//! [limits]
+//! max_body_bytes = "64MiB"
+//! max_grpc_message_bytes = "16MiB"
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde::Deserialize;
+use waggle_server::Limits;
+use waggle_store::StoreConfig;
+
+use crate::units::{parse_duration, parse_size};
+
+/// The config file, as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    #[serde(default)]
+    listen: ListenSection,
+    #[serde(default)]
+    retention: RetentionSection,
+    #[serde(default)]
+    storage: StorageSection,
+    #[serde(default)]
+    limits: LimitsSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListenSection {
+    otlp_grpc: Option<SocketAddr>,
+    otlp_http: Option<SocketAddr>,
+    web: Option<SocketAddr>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetentionSection {
+    max_age: Option<String>,
+    max_bytes: Option<String>,
+    check_interval: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StorageSection {
+    flush_interval: Option<String>,
+    flush_max_rows: Option<u64>,
+    max_head_bytes: Option<String>,
+    max_columns_per_segment: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LimitsSection {
+    max_body_bytes: Option<String>,
+    max_grpc_message_bytes: Option<String>,
+}
+
+/// Flags shared by `waggle up` and `waggle serve`; each also reads a `WAGGLE_*` variable.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// TOML config file (see `waggle.example.toml`)
+    #[arg(long, env = "WAGGLE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Where data is kept [default: $XDG_DATA_HOME/waggle or ~/.local/share/waggle]
+    #[arg(long, env = "WAGGLE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// OTLP/gRPC listen address [default: 127.0.0.1:4317]
+    #[arg(long, env = "WAGGLE_OTLP_GRPC_ADDR", value_name = "ADDR")]
+    pub otlp_grpc_addr: Option<SocketAddr>,
+    /// OTLP/HTTP listen address [default: 127.0.0.1:4318]
+    #[arg(long, env = "WAGGLE_OTLP_HTTP_ADDR", value_name = "ADDR")]
+    pub otlp_http_addr: Option<SocketAddr>,
+    /// Web port: console and JSON APIs [default: 127.0.0.1:7070]
+    #[arg(long, env = "WAGGLE_WEB_ADDR", value_name = "ADDR")]
+    pub web_addr: Option<SocketAddr>,
+    /// Keep data this long, by event time [default: 7d]
+    #[arg(long, env = "WAGGLE_RETENTION_MAX_AGE", value_name = "DURATION", value_parser = parse_duration)]
+    pub retention_max_age: Option<std::time::Duration>,
+    /// Delete the oldest data beyond this total size [default: 10GiB]
+    #[arg(long, env = "WAGGLE_RETENTION_MAX_BYTES", value_name = "SIZE", value_parser = parse_size)]
+    pub retention_max_bytes: Option<u64>,
+    /// How often retention runs [default: 60s]
+    #[arg(long, env = "WAGGLE_RETENTION_CHECK_INTERVAL", value_name = "DURATION", value_parser = parse_duration)]
+    pub retention_check_interval: Option<std::time::Duration>,
+    /// Flush in-memory data to segments at least this often [default: 30s]
+    #[arg(long, env = "WAGGLE_FLUSH_INTERVAL", value_name = "DURATION", value_parser = parse_duration)]
+    pub flush_interval: Option<std::time::Duration>,
+    /// ... or when this many rows are in memory [default: 200000]
+    #[arg(long, env = "WAGGLE_FLUSH_MAX_ROWS", value_name = "N")]
+    pub flush_max_rows: Option<u64>,
+    /// Refuse writes (503) while more than this is waiting in memory [default: 256MiB]
+    #[arg(long, env = "WAGGLE_MAX_HEAD_BYTES", value_name = "SIZE", value_parser = parse_size)]
+    pub max_head_bytes: Option<u64>,
+    /// Largest OTLP/HTTP body after decompression [default: 64MiB]
+    #[arg(long, env = "WAGGLE_MAX_BODY_BYTES", value_name = "SIZE", value_parser = parse_size)]
+    pub max_body_bytes: Option<u64>,
+    /// Largest OTLP/gRPC message after decompression [default: 16MiB]
+    #[arg(long, env = "WAGGLE_MAX_GRPC_MESSAGE_BYTES", value_name = "SIZE", value_parser = parse_size)]
+    pub max_grpc_message_bytes: Option<u64>,
+}
+
+/// Everything `serve` needs, resolved.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub store: StoreConfig,
+    pub limits: Limits,
+    pub otlp_grpc_addr: SocketAddr,
+    pub otlp_http_addr: SocketAddr,
+    pub web_addr: SocketAddr,
+}
+
+/// The default data directory.
+pub fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME").filter(|dir| !dir.is_empty()) {
+        return PathBuf::from(dir).join("waggle");
+    }
+    match std::env::var_os("HOME") {
+        Some(home) => PathBuf::from(home).join(".local/share/waggle"),
+        None => PathBuf::from("waggle-data"),
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("config file {} is invalid", path.display()))
+}
+
+fn unit<T>(value: Option<&String>, key: &str, parse: fn(&str) -> Result<T, String>) -> Result<Option<T>> {
+    value.map(|text| parse(text).map_err(|err| anyhow::anyhow!("{key}: {err}"))).transpose()
+}
+
+impl ServeArgs {
+    /// Layers defaults, the config file and these flags (which already include the environment).
+    pub fn resolve(&self) -> Result<Settings> {
+        let file = match &self.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let data_dir = self.data_dir.clone().or(file.data_dir).unwrap_or_else(default_data_dir);
+        let mut store = StoreConfig::new(data_dir);
+        let retention = &file.retention;
+        let storage = &file.storage;
+        let pick = |flag: Option<std::time::Duration>, file: Option<std::time::Duration>, default| flag.or(file).unwrap_or(default);
+        store.retention_max_age = pick(self.retention_max_age, unit(retention.max_age.as_ref(), "retention.max_age", parse_duration)?, store.retention_max_age);
+        store.retention_check_interval = pick(
+            self.retention_check_interval,
+            unit(retention.check_interval.as_ref(), "retention.check_interval", parse_duration)?,
+            store.retention_check_interval,
+        );
+        store.flush_interval = pick(self.flush_interval, unit(storage.flush_interval.as_ref(), "storage.flush_interval", parse_duration)?, store.flush_interval);
+        store.retention_max_bytes = self
+            .retention_max_bytes
+            .or(unit(retention.max_bytes.as_ref(), "retention.max_bytes", parse_size)?)
+            .unwrap_or(store.retention_max_bytes);
+        store.flush_max_rows = self.flush_max_rows.or(storage.flush_max_rows).unwrap_or(store.flush_max_rows);
+        store.max_head_bytes = self
+            .max_head_bytes
+            .or(unit(storage.max_head_bytes.as_ref(), "storage.max_head_bytes", parse_size)?)
+            .unwrap_or(store.max_head_bytes);
+        store.max_columns_per_segment = storage.max_columns_per_segment.unwrap_or(store.max_columns_per_segment);
+        let defaults = Limits::default();
+        let limits = Limits {
+            max_body_bytes: self
+                .max_body_bytes
+                .or(unit(file.limits.max_body_bytes.as_ref(), "limits.max_body_bytes", parse_size)?)
+                .map_or(defaults.max_body_bytes, |bytes| bytes as usize),
+            max_grpc_message_bytes: self
+                .max_grpc_message_bytes
+                .or(unit(file.limits.max_grpc_message_bytes.as_ref(), "limits.max_grpc_message_bytes", parse_size)?)
+                .map_or(defaults.max_grpc_message_bytes, |bytes| bytes as usize),
+        };
+        let localhost = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+        Ok(Settings {
+            store,
+            limits,
+            otlp_grpc_addr: self.otlp_grpc_addr.or(file.listen.otlp_grpc).unwrap_or(localhost(4317)),
+            otlp_http_addr: self.otlp_http_addr.or(file.listen.otlp_http).unwrap_or(localhost(4318)),
+            web_addr: self.web_addr.or(file.listen.web).unwrap_or(localhost(7070)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_config_flags_override_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("waggle.toml");
+        std::fs::write(&path, "data_dir = \"/from/file\"\n[retention]\nmax_age = \"2d\"\n[listen]\nweb = \"127.0.0.1:9000\"\n").unwrap();
+        let args = ServeArgs { config: Some(path.clone()), data_dir: Some("/from/flag".into()), ..Default::default() };
+        let settings = args.resolve().unwrap();
+        assert_eq!(settings.store.data_dir, PathBuf::from("/from/flag"));
+        assert_eq!(settings.store.retention_max_age, std::time::Duration::from_secs(2 * 86400));
+        assert_eq!(settings.web_addr.port(), 9000);
+        assert_eq!(settings.otlp_http_addr.port(), 4318);
+    }
+
+    #[test]
+    fn test_config_rejects_unknown_keys_and_bad_units() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("waggle.toml");
+        std::fs::write(&path, "[retention]\nmax_agee = \"2d\"\n").unwrap();
+        let err = ServeArgs { config: Some(path.clone()), ..Default::default() }.resolve().unwrap_err();
+        assert!(format!("{err:#}").contains("max_agee"), "{err:#}");
+        std::fs::write(&path, "[retention]\nmax_age = \"2 weeks\"\n").unwrap();
+        let err = ServeArgs { config: Some(path), ..Default::default() }.resolve().unwrap_err();
+        assert!(format!("{err:#}").contains("retention.max_age"), "{err:#}");
+    }
+}

@@ -1,0 +1,97 @@
+//! `waggle`: Honeycomb, AWS X-Ray, CloudWatch Logs and Rollbar, local, in one binary.
+
+mod config;
+mod export;
+mod serve;
+mod trace_cmd;
+mod units;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::ServeArgs;
+
+/// Distributed tracing, logs and errors, on your machine.
+///
+/// waggle receives OpenTelemetry (OTLP gRPC and HTTP) and keeps every span and log in an embedded,
+/// durable columnar store you can query.
+#[derive(Debug, Parser)]
+#[command(name = "waggle", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run everything: every receiver and the web port, on the default data directory
+    Up {
+        /// Run waggle alone, without the Cruddur demo app and its traffic
+        #[arg(long)]
+        no_demo: bool,
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Run the receivers and web port with settings from a config file, the environment and flags
+    Serve {
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
+    /// Print a trace as a waterfall, read from a running waggle
+    Trace {
+        /// Trace id: 32 hex characters
+        trace_id: String,
+        /// The waggle web port to ask
+        #[arg(long, env = "WAGGLE_URL", default_value = "http://127.0.0.1:7070")]
+        url: String,
+    },
+    /// Write the rows of a time range to a Parquet file, for DuckDB, pandas or Spark
+    Export {
+        /// Output file
+        #[arg(long, short, value_name = "FILE")]
+        out: PathBuf,
+        /// `traces` (spans, span events, links) or `logs`
+        #[arg(long, default_value = "traces")]
+        table: String,
+        /// Only this dataset (default: all)
+        #[arg(long)]
+        dataset: Option<String>,
+        /// Start: RFC 3339 (2026-11-21T10:00:00Z), unix seconds, or an age such as 2h
+        #[arg(long, default_value = "1h")]
+        from: String,
+        /// End: same forms as --from
+        #[arg(long, default_value = "0s")]
+        to: String,
+        /// The data directory to read (waggle must not be running on it)
+        #[arg(long, env = "WAGGLE_DATA_DIR", value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Up { no_demo, serve } => serve::run(serve, serve::Mode::Up { no_demo }),
+        Command::Serve { serve } => serve::run(serve, serve::Mode::Serve),
+        Command::Trace { trace_id, url } => trace_cmd::run(&trace_id, &url),
+        Command::Export { out, table, dataset, from, to, data_dir } => {
+            export::run(export::ExportArgs { out, table, dataset, from, to, data_dir })
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! `waggle up` and `waggle serve`: open the store, bind every port, serve until Ctrl-C or SIGTERM,
+//! then finish pending writes.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use waggle_server::{AppState, api_router, otlp_grpc_routes, otlp_http_router};
+use waggle_store::{DiskStore, Store};
+
+use crate::config::{ServeArgs, Settings};
+
+/// Which command is running.
+pub enum Mode {
+    /// `waggle up`.
+    Up { no_demo: bool },
+    /// `waggle serve`.
+    Serve,
+}
+
+pub fn run(args: ServeArgs, mode: Mode) -> Result<()> {
+    let settings = args.resolve()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    runtime.block_on(serve(settings, mode))
+}
+
+async fn bind(addr: SocketAddr, what: &str, flag: &str) -> Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen for {what} on {addr}: is another waggle or collector running? choose another address with {flag}"))
+}
+
+async fn serve(settings: Settings, mode: Mode) -> Result<()> {
+    let data_dir = settings.store.data_dir.clone();
+    let store_config = settings.store.clone();
+    let store = tokio::task::spawn_blocking(move || DiskStore::open(store_config))
+        .await?
+        .with_context(|| format!("cannot open the data directory {}", data_dir.display()))?;
+    let store = Arc::new(store);
+    let grpc_listener = bind(settings.otlp_grpc_addr, "OTLP/gRPC", "--otlp-grpc-addr").await?;
+    let http_listener = bind(settings.otlp_http_addr, "OTLP/HTTP", "--otlp-http-addr").await?;
+    let web_listener = bind(settings.web_addr, "the web port", "--web-addr").await?;
+    let addrs = [&grpc_listener, &http_listener, &web_listener].map(|listener| listener.local_addr().expect("bound"));
+    let state = AppState { store: store.clone() as Arc<dyn Store>, limits: settings.limits };
+
+    let (stop_sender, stop) = watch::channel(false);
+    let stopped = move |mut stop: watch::Receiver<bool>| async move {
+        let _ = stop.wait_for(|stopped| *stopped).await;
+    };
+    let http = axum::serve(http_listener, otlp_http_router(state.clone())).with_graceful_shutdown(stopped(stop.clone()));
+    let web = axum::serve(web_listener, api_router(state.clone())).with_graceful_shutdown(stopped(stop.clone()));
+    let grpc = tonic::transport::Server::builder()
+        .add_routes(otlp_grpc_routes(state))
+        .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(grpc_listener), stopped(stop));
+    print_banner(&settings, addrs, &mode);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down: finishing pending writes");
+        let _ = stop_sender.send(true);
+    });
+    let (http, web, grpc) = tokio::join!(http.into_future(), web.into_future(), grpc);
+    http.context("OTLP/HTTP server failed")?;
+    web.context("web server failed")?;
+    grpc.context("OTLP/gRPC server failed")?;
+    tokio::task::spawn_blocking(move || store.close()).await?;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+fn print_banner(settings: &Settings, [grpc, http, web]: [SocketAddr; 3], mode: &Mode) {
+    let version = env!("CARGO_PKG_VERSION");
+    println!("waggle {version} is up; data in {}", settings.store.data_dir.display());
+    println!();
+    println!("  OTLP/gRPC   http://{grpc}");
+    println!("  OTLP/HTTP   http://{http}   POST /v1/traces, /v1/logs");
+    println!("  Web + API   http://{web}   GET /api/traces, /api/traces/<id>, /api/datasets");
+    println!();
+    println!("Point OpenTelemetry at it (the bootcamp's variables):");
+    println!("  export OTEL_EXPORTER_OTLP_ENDPOINT=http://{http}");
+    println!("  export OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=local");
+    println!("Then: waggle trace <trace id> --url http://{web}");
+    if let Mode::Up { no_demo: false } = mode {
+        println!();
+        println!("(The Cruddur demo app is not part of this build yet; waggle runs alone, as with --no-demo.)");
+    }
+    println!("Stop with Ctrl-C.");
+}
