@@ -18,12 +18,10 @@ use waggle_store::StoreError;
 use crate::AppState;
 use crate::ingest::{Export, IngestError, ingest};
 
-/// gRPC status codes used in `google.rpc.Status` bodies.
-const CODE_INVALID_ARGUMENT: i32 = 3;
-const CODE_RESOURCE_EXHAUSTED: i32 = 8;
-const CODE_UNIMPLEMENTED: i32 = 12;
-const CODE_INTERNAL: i32 = 13;
-const CODE_UNAVAILABLE: i32 = 14;
+/// `google.rpc.Status` codes are gRPC's.
+const CODE_UNIMPLEMENTED: i32 = tonic::Code::Unimplemented as i32;
+const CODE_INTERNAL: i32 = tonic::Code::Internal as i32;
+const CODE_UNAVAILABLE: i32 = tonic::Code::Unavailable as i32;
 
 /// The OTLP/HTTP router.
 pub fn otlp_http_router(state: AppState) -> Router {
@@ -114,8 +112,7 @@ fn status_response(status: StatusCode, encoding: Encoding, code: i32, message: &
 
 fn otlp_error_response(encoding: Encoding, err: &OtlpError) -> Response {
     let status = StatusCode::from_u16(err.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let code = if status == StatusCode::PAYLOAD_TOO_LARGE { CODE_RESOURCE_EXHAUSTED } else { CODE_INVALID_ARGUMENT };
-    status_response(status, encoding, code, &err.to_string())
+    status_response(status, encoding, err.grpc_code() as i32, &err.to_string())
 }
 
 fn store_error_response(encoding: Encoding, err: &StoreError) -> Response {
