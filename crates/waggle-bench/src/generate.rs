@@ -29,7 +29,8 @@ impl Rng {
     }
 }
 
-const SERVICES: &[&str] = &["cruddur-backend", "cruddur-frontend", "cruddur-auth", "cruddur-messages", "cruddur-search"];
+const SERVICES: &[&str] =
+    &["cruddur-backend", "cruddur-frontend", "cruddur-auth", "cruddur-messages", "cruddur-search"];
 const ROUTES: &[&str] = &[
     "/api/activities/home",
     "/api/activities/notifications",
@@ -119,7 +120,10 @@ fn trace_spans(rng: &mut Rng, now: u64) -> Vec<Span> {
             text("http.request.method", method),
             text("http.route", route),
             int("http.response.status_code", status),
-            text("url.path", route.replace("{handle}", &format!("user{user}")).replace("{uuid}", &format!("{:016x}", rng.next()))),
+            text(
+                "url.path",
+                route.replace("{handle}", &format!("user{user}")).replace("{uuid}", &format!("{:016x}", rng.next())),
+            ),
             text("url.scheme", "http"),
             text("server.address", "localhost"),
             int("server.port", 4567),
@@ -136,7 +140,8 @@ fn trace_spans(rng: &mut Rng, now: u64) -> Vec<Span> {
         let offset = duration / (children + 1) * index;
         let child_duration = latency(rng, 1.0).min(duration - offset);
         let is_sql = index % 2 == 1;
-        let mut attributes = vec![text("app.step", format!("step-{index}")), text("code.function", "home_activities.run")];
+        let mut attributes =
+            vec![text("app.step", format!("step-{index}")), text("code.function", "home_activities.run")];
         if is_sql {
             attributes.extend([
                 text("db.system", "postgresql"),
@@ -147,7 +152,10 @@ fn trace_spans(rng: &mut Rng, now: u64) -> Vec<Span> {
                 int("db.rows", rng.below(50) as i64),
             ]);
         } else {
-            attributes.extend([int("app.result_length", rng.below(100) as i64), text("app.now", format!("{}", start / 1000))]);
+            attributes.extend([
+                int("app.result_length", rng.below(100) as i64),
+                text("app.now", format!("{}", start / 1000)),
+            ]);
         }
         spans.push(Span {
             trace_id: trace_id.clone(),
@@ -177,7 +185,11 @@ pub fn batch(rng: &mut Rng, spans_per_batch: usize, now: u64) -> (Vec<u8>, usize
         resource_spans: vec![ResourceSpans {
             resource: Some(resource(service, rng)),
             scope_spans: vec![ScopeSpans {
-                scope: Some(InstrumentationScope { name: "opentelemetry.instrumentation.flask".into(), version: "0.50b0".into(), ..Default::default() }),
+                scope: Some(InstrumentationScope {
+                    name: "opentelemetry.instrumentation.flask".into(),
+                    version: "0.50b0".into(),
+                    ..Default::default()
+                }),
                 spans,
                 ..Default::default()
             }],

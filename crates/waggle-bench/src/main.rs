@@ -73,19 +73,29 @@ fn ingest(args: IngestArgs) -> Result<()> {
                 let (batch, pool_size) = (args.batch, args.pool);
                 scope.spawn(move || {
                     let mut rng = generate::Rng::new(worker as u64 + 1);
-                    (worker..pool_size).step_by(workers).map(|_| generate::batch(&mut rng, batch, now)).collect::<Vec<_>>()
+                    (worker..pool_size)
+                        .step_by(workers)
+                        .map(|_| generate::batch(&mut rng, batch, now))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
         handles.into_iter().flat_map(|handle| handle.join().expect("generator")).collect()
     });
     let pool = Arc::new(pool);
-    let otlp_bytes_per_span = pool.iter().map(|(body, _)| body.len()).sum::<usize>() as f64 / pool.iter().map(|(_, n)| n).sum::<usize>() as f64;
+    let otlp_bytes_per_span = pool.iter().map(|(body, _)| body.len()).sum::<usize>() as f64
+        / pool.iter().map(|(_, n)| n).sum::<usize>() as f64;
 
     let temp = tempfile::tempdir()?;
     let data_dir = args.data_dir.clone().unwrap_or_else(|| temp.path().to_owned());
     let server = server::Server::start(&args.waggle, &data_dir)?;
-    eprintln!("waggle pid {} at {}; loading for up to {} s with {} connections", server.pid(), server.otlp_http, args.seconds, args.connections);
+    eprintln!(
+        "waggle pid {} at {}; loading for up to {} s with {} connections",
+        server.pid(),
+        server.otlp_http,
+        args.seconds,
+        args.connections
+    );
 
     let next = Arc::new(AtomicUsize::new(0));
     let acked_spans = Arc::new(AtomicU64::new(0));
@@ -96,12 +106,16 @@ fn ingest(args: IngestArgs) -> Result<()> {
     let deadline = started + Duration::from_secs(args.seconds);
     let workers: Vec<_> = (0..args.connections)
         .map(|_| {
-            let (pool, next, acked_spans, refused, stop, url) = (pool.clone(), next.clone(), acked_spans.clone(), refused.clone(), stop.clone(), url.clone());
+            let (pool, next, acked_spans, refused, stop, url) =
+                (pool.clone(), next.clone(), acked_spans.clone(), refused.clone(), stop.clone(), url.clone());
             let max_spans = args.spans;
             std::thread::spawn(move || -> Result<Vec<f64>> {
                 let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
                 let mut latencies = Vec::new();
-                while !stop.load(Ordering::Relaxed) && Instant::now() < deadline && acked_spans.load(Ordering::Relaxed) < max_spans {
+                while !stop.load(Ordering::Relaxed)
+                    && Instant::now() < deadline
+                    && acked_spans.load(Ordering::Relaxed) < max_spans
+                {
                     let (body, count) = &pool[next.fetch_add(1, Ordering::Relaxed) % pool.len()];
                     let sent = Instant::now();
                     let response = agent.post(&url).header("content-type", "application/x-protobuf").send(&body[..])?;

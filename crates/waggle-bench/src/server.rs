@@ -17,7 +17,15 @@ impl Server {
     /// Starts `waggle serve` on free ports and waits for its banner.
     pub fn start(binary: &str, data_dir: &Path) -> Result<Self> {
         let mut child = Command::new(binary)
-            .args(["serve", "--otlp-grpc-addr", "127.0.0.1:0", "--otlp-http-addr", "127.0.0.1:0", "--web-addr", "127.0.0.1:0"])
+            .args([
+                "serve",
+                "--otlp-grpc-addr",
+                "127.0.0.1:0",
+                "--otlp-http-addr",
+                "127.0.0.1:0",
+                "--web-addr",
+                "127.0.0.1:0",
+            ])
             .args(["--flush-interval", "2s", "--retention-check-interval", "1h"])
             .arg("--data-dir")
             .arg(data_dir)
@@ -28,9 +36,11 @@ impl Server {
             .with_context(|| format!("cannot start {binary}; build it first: cargo build --release -p waggle"))?;
         let stdout = child.stdout.take().context("server stdout")?;
         let (mut otlp_http, mut web) = (None, None);
-        for line in BufReader::new(stdout).lines() {
+        let mut lines = BufReader::new(stdout).lines();
+        for line in lines.by_ref() {
             let line = line?;
-            let address = || line.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).map(str::to_owned);
+            let address =
+                || line.split("http://").nth(1).and_then(|rest| rest.split_whitespace().next()).map(str::to_owned);
             if line.trim_start().starts_with("OTLP/HTTP") {
                 otlp_http = address();
             } else if line.trim_start().starts_with("Web + API") {
@@ -40,6 +50,8 @@ impl Server {
                 break;
             }
         }
+        // Keep reading so the server never writes into a closed pipe.
+        std::thread::spawn(move || lines.for_each(drop));
         match (otlp_http, web) {
             (Some(otlp_http), Some(web)) => Ok(Self { child, otlp_http, web }),
             _ => bail!("waggle did not print its endpoints"),
@@ -54,7 +66,8 @@ impl Server {
     pub fn wait_flushed(&self, timeout: Duration) -> Result<serde_json::Value> {
         let started = Instant::now();
         loop {
-            let stats: serde_json::Value = ureq::get(&format!("http://{}/api/stats", self.web)).call()?.body_mut().read_json()?;
+            let stats: serde_json::Value =
+                ureq::get(&format!("http://{}/api/stats", self.web)).call()?.body_mut().read_json()?;
             if stats["head_rows"].as_u64() == Some(0) || started.elapsed() > timeout {
                 return Ok(stats);
             }
@@ -66,7 +79,11 @@ impl Server {
     pub fn memory_kib(&self) -> Result<(u64, u64)> {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))?;
         let field = |name: &str| {
-            status.lines().find(|line| line.starts_with(name)).and_then(|line| line.split_whitespace().nth(1)?.parse().ok()).unwrap_or(0)
+            status
+                .lines()
+                .find(|line| line.starts_with(name))
+                .and_then(|line| line.split_whitespace().nth(1)?.parse().ok())
+                .unwrap_or(0)
         };
         Ok((field("VmHWM:"), field("VmRSS:")))
     }

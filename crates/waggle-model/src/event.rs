@@ -98,9 +98,7 @@ pub enum Origin {
 impl Origin {
     /// From the stored code.
     pub fn from_code(code: u8) -> Option<Self> {
-        [Self::Derived, Self::Resource, Self::Scope, Self::Attribute]
-            .into_iter()
-            .find(|origin| *origin as u8 == code)
+        [Self::Derived, Self::Resource, Self::Scope, Self::Attribute].into_iter().find(|origin| *origin as u8 == code)
     }
 }
 

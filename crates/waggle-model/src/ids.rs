@@ -56,10 +56,8 @@ macro_rules! id_type {
 
             /// Parses a hex id (case-insensitive).
             pub fn from_hex(text: &str) -> Result<Self, IdError> {
-                let bytes = hex::decode(text).map_err(|_| IdError::NotHex {
-                    what: $what,
-                    input: text.chars().take(64).collect(),
-                })?;
+                let bytes = hex::decode(text)
+                    .map_err(|_| IdError::NotHex { what: $what, input: text.chars().take(64).collect() })?;
                 Self::from_bytes(&bytes)
             }
 
@@ -98,10 +96,7 @@ mod tests {
 
     #[test]
     fn test_ids_reject_wrong_length_and_zero() {
-        assert!(matches!(
-            SpanId::from_bytes(&[1; 7]),
-            Err(IdError::Length { expected: 8, actual: 7, .. })
-        ));
+        assert!(matches!(SpanId::from_bytes(&[1; 7]), Err(IdError::Length { expected: 8, actual: 7, .. })));
         assert_eq!(SpanId::from_bytes(&[0; 8]), Err(IdError::Zero { what: "span id" }));
         assert!(TraceId::from_hex("zz").is_err());
     }

@@ -52,12 +52,9 @@ impl Value {
                 .unwrap_or_else(|| Json::String(number.to_string())),
             Value::Bytes(bytes) => Json::String(base64_encode(bytes)),
             Value::Array(items) => Json::Array(items.iter().map(Value::to_json).collect()),
-            Value::Map(entries) => Json::Object(
-                entries
-                    .iter()
-                    .map(|(key, value)| (key.clone(), value.to_json()))
-                    .collect(),
-            ),
+            Value::Map(entries) => {
+                Json::Object(entries.iter().map(|(key, value)| (key.clone(), value.to_json())).collect())
+            }
         }
     }
 }
@@ -97,9 +94,8 @@ fn base64_encode(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let triple = (chunk[0] as u32) << 16
-            | (*chunk.get(1).unwrap_or(&0) as u32) << 8
-            | *chunk.get(2).unwrap_or(&0) as u32;
+        let triple =
+            (chunk[0] as u32) << 16 | (*chunk.get(1).unwrap_or(&0) as u32) << 8 | *chunk.get(2).unwrap_or(&0) as u32;
         for (index, shift) in [18, 12, 6, 0].into_iter().enumerate() {
             if index <= chunk.len() {
                 out.push(ALPHABET[(triple >> shift & 63) as usize] as char);
@@ -122,10 +118,7 @@ mod tests {
             ("f".into(), Value::Float(1.0)),
             ("b".into(), Value::Bytes(b"hi!?".to_vec())),
         ]);
-        assert_eq!(
-            value.to_json(),
-            serde_json::json!({"i": 3, "f": 1.0, "b": "aGkhPw=="})
-        );
+        assert_eq!(value.to_json(), serde_json::json!({"i": 3, "f": 1.0, "b": "aGkhPw=="}));
         assert!(value.to_json()["i"].is_i64());
         assert!(value.to_json()["f"].is_f64());
     }

@@ -202,6 +202,11 @@ fn any_value_to_value(value: AnyValue) -> Option<Value> {
 /// Keeps the last field of each key, in the original order of the survivors. Callers push fields
 /// from the lowest to the highest precedence, so the later source wins.
 fn unique_fields(fields: Vec<Field>) -> Vec<Field> {
+    // Duplicates are rare and records small: check pairwise before paying for a hash set.
+    let duplicated = |index: usize| fields[..index].iter().any(|earlier| earlier.key == fields[index].key);
+    if fields.len() <= 64 && !(1..fields.len()).any(duplicated) {
+        return fields;
+    }
     let mut keep = vec![false; fields.len()];
     let mut seen = HashSet::with_capacity(fields.len());
     for (index, field) in fields.iter().enumerate().rev() {

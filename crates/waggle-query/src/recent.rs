@@ -113,8 +113,7 @@ pub fn recent_traces(store: &dyn Store, params: &RecentTraces) -> Result<RecentP
     }
     let has_more = roots.len() > params.limit;
     roots.truncate(params.limit);
-    let next_cursor = has_more
-        .then(|| roots.last().map(|last| format!("{}:{}", last.start_time_unix_nano, last.trace_id)))
-        .flatten();
+    let next_cursor =
+        has_more.then(|| roots.last().map(|last| format!("{}:{}", last.start_time_unix_nano, last.trace_id))).flatten();
     Ok(RecentPage { traces: roots, next_cursor })
 }

@@ -33,8 +33,7 @@ pub fn get_trace(store: &dyn Store, trace_id: TraceId) -> Result<Option<TraceVie
             _ => {}
         }
     }
-    let mut span_views: Vec<SpanView> =
-        spans.into_iter().map(|span| span_view(span, &mut annotations)).collect();
+    let mut span_views: Vec<SpanView> = spans.into_iter().map(|span| span_view(span, &mut annotations)).collect();
     span_views.sort_by(|a, b| (a.start_time_unix_nano, &a.span_id).cmp(&(b.start_time_unix_nano, &b.span_id)));
     let mut log_views: Vec<LogView> = logs.into_iter().map(log_view).collect();
     log_views.sort_by_key(|log| log.time_unix_nano);

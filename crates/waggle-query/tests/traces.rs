@@ -26,25 +26,67 @@ fn store_with_two_traces() -> (tempfile::TempDir, DiskStore) {
     let store = DiskStore::open(config).unwrap();
     let name = |text: &str| Field::new("name", text, Origin::Derived);
     let events = vec![
-        row(EventKind::Span, 1, Some(1), None, BASE, vec![
-            name("GET /"),
-            Field::new("span.kind", "server", Origin::Derived),
-            Field::new("service.name", "api", Origin::Resource),
-            Field::new("http.route", "/", Origin::Attribute),
-            Field::new("library.name", "flask", Origin::Derived),
-        ]),
-        row(EventKind::Span, 1, Some(2), Some(1), BASE + 10, vec![
-            name("SELECT"),
-            Field::new("status_code", Value::Int(2), Origin::Derived),
-            Field::new("error", true, Origin::Derived),
-        ]),
-        row(EventKind::SpanEvent, 1, None, Some(2), BASE + 20, vec![name("exception"), Field::new("exception.type", "E", Origin::Attribute)]),
-        row(EventKind::Link, 1, None, Some(2), BASE + 10, vec![
-            Field::new("trace.link.trace_id", "0202020202020202", Origin::Derived),
-            Field::new("trace.link.span_id", "0303030303030303", Origin::Derived),
-        ]),
-        row(EventKind::Log, 1, Some(2), None, BASE + 15, vec![Field::new("body", "boom", Origin::Derived), Field::new("severity", "ERROR", Origin::Derived)]),
-        row(EventKind::Span, 2, Some(9), None, BASE + 1_000, vec![name("GET /health"), Field::new("service.name", "api", Origin::Resource)]),
+        row(
+            EventKind::Span,
+            1,
+            Some(1),
+            None,
+            BASE,
+            vec![
+                name("GET /"),
+                Field::new("span.kind", "server", Origin::Derived),
+                Field::new("service.name", "api", Origin::Resource),
+                Field::new("http.route", "/", Origin::Attribute),
+                Field::new("library.name", "flask", Origin::Derived),
+            ],
+        ),
+        row(
+            EventKind::Span,
+            1,
+            Some(2),
+            Some(1),
+            BASE + 10,
+            vec![
+                name("SELECT"),
+                Field::new("status_code", Value::Int(2), Origin::Derived),
+                Field::new("error", true, Origin::Derived),
+            ],
+        ),
+        row(
+            EventKind::SpanEvent,
+            1,
+            None,
+            Some(2),
+            BASE + 20,
+            vec![name("exception"), Field::new("exception.type", "E", Origin::Attribute)],
+        ),
+        row(
+            EventKind::Link,
+            1,
+            None,
+            Some(2),
+            BASE + 10,
+            vec![
+                Field::new("trace.link.trace_id", "0202020202020202", Origin::Derived),
+                Field::new("trace.link.span_id", "0303030303030303", Origin::Derived),
+            ],
+        ),
+        row(
+            EventKind::Log,
+            1,
+            Some(2),
+            None,
+            BASE + 15,
+            vec![Field::new("body", "boom", Origin::Derived), Field::new("severity", "ERROR", Origin::Derived)],
+        ),
+        row(
+            EventKind::Span,
+            2,
+            Some(9),
+            None,
+            BASE + 1_000,
+            vec![name("GET /health"), Field::new("service.name", "api", Origin::Resource)],
+        ),
     ];
     store.append(Batch { events }).unwrap().wait_blocking().unwrap();
     (dir, store)
@@ -73,7 +115,8 @@ fn test_get_trace_assembles_spans_events_links_and_logs() {
 #[test]
 fn test_recent_traces_counts_filters_and_pages() {
     let (_dir, store) = store_with_two_traces();
-    let params = RecentTraces { start_unix_nano: BASE - 1, end_unix_nano: BASE + 10_000, limit: 1, ..Default::default() };
+    let params =
+        RecentTraces { start_unix_nano: BASE - 1, end_unix_nano: BASE + 10_000, limit: 1, ..Default::default() };
     let first = recent_traces(&store, &params).unwrap();
     assert_eq!(first.traces[0].root_name, "GET /health");
     let second = recent_traces(&store, &RecentTraces { cursor: first.next_cursor.clone(), ..params.clone() }).unwrap();
@@ -81,7 +124,8 @@ fn test_recent_traces_counts_filters_and_pages() {
     assert_eq!(second.next_cursor, None);
     let errors = recent_traces(&store, &RecentTraces { error: Some(true), limit: 10, ..params.clone() }).unwrap();
     assert_eq!(errors.traces.len(), 1);
-    let slow = recent_traces(&store, &RecentTraces { min_duration_ms: Some(3.0), limit: 10, ..params.clone() }).unwrap();
+    let slow =
+        recent_traces(&store, &RecentTraces { min_duration_ms: Some(3.0), limit: 10, ..params.clone() }).unwrap();
     assert!(slow.traces.is_empty());
     assert!(recent_traces(&store, &RecentTraces { limit: 0, ..params }).is_err());
 }

@@ -47,7 +47,9 @@ impl From<QueryError> for ApiError {
 }
 
 /// Runs a store read on the blocking pool.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> Result<T, QueryError> + Send + 'static) -> Result<T, ApiError> {
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, QueryError> + Send + 'static,
+) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|err| ApiError(StatusCode::INTERNAL_SERVER_ERROR, format!("query task failed: {err}")))?
@@ -85,7 +87,10 @@ fn seconds_to_nanos(seconds: f64) -> i64 {
     (seconds * 1e9) as i64
 }
 
-async fn traces_list(State(state): State<AppState>, Query(params): Query<TracesListParams>) -> Result<Response, ApiError> {
+async fn traces_list(
+    State(state): State<AppState>,
+    Query(params): Query<TracesListParams>,
+) -> Result<Response, ApiError> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |elapsed| elapsed.as_secs_f64());
     let end = params.end.unwrap_or(now + 1.0);
     let start = params.start.unwrap_or(end - 3600.0);

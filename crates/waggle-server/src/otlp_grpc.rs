@@ -6,7 +6,7 @@ use tonic::metadata::MetadataMap;
 use tonic::service::Routes;
 use tonic::{Request, Response, Status};
 use waggle_otlp::logs_service::logs_service_server::{LogsService, LogsServiceServer};
-use waggle_otlp::logs_service::{ExportLogsServiceRequest, ExportLogsServiceResponse, ExportLogsPartialSuccess};
+use waggle_otlp::logs_service::{ExportLogsPartialSuccess, ExportLogsServiceRequest, ExportLogsServiceResponse};
 use waggle_otlp::metrics_service::metrics_service_server::{MetricsService, MetricsServiceServer};
 use waggle_otlp::metrics_service::{ExportMetricsServiceRequest, ExportMetricsServiceResponse};
 use waggle_otlp::trace_service::trace_service_server::{TraceService, TraceServiceServer};
@@ -49,7 +49,9 @@ fn context(metadata: &MetadataMap) -> RequestContext {
 fn to_status(err: IngestError) -> Status {
     match err {
         IngestError::Otlp(err) => Status::new(err.grpc_code(), err.to_string()),
-        IngestError::Store(err @ (StoreError::Overloaded { .. } | StoreError::Unavailable(_))) => Status::unavailable(err.to_string()),
+        IngestError::Store(err @ (StoreError::Overloaded { .. } | StoreError::Unavailable(_))) => {
+            Status::unavailable(err.to_string())
+        }
         IngestError::Store(err) => {
             tracing::error!(%err, "store failed during ingest");
             Status::internal("internal storage error; see the waggle log")
@@ -65,7 +67,10 @@ impl OtlpGrpc {
 
 #[tonic::async_trait]
 impl TraceService for OtlpGrpc {
-    async fn export(&self, request: Request<ExportTraceServiceRequest>) -> Result<Response<ExportTraceServiceResponse>, Status> {
+    async fn export(
+        &self,
+        request: Request<ExportTraceServiceRequest>,
+    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
         let (metadata, _, message) = request.into_parts();
         let accepted = OtlpGrpc::export(self, &metadata, Export::Traces(message)).await?;
         let partial_success = (accepted.rejected > 0).then(|| ExportTracePartialSuccess {
@@ -78,7 +83,10 @@ impl TraceService for OtlpGrpc {
 
 #[tonic::async_trait]
 impl LogsService for OtlpGrpc {
-    async fn export(&self, request: Request<ExportLogsServiceRequest>) -> Result<Response<ExportLogsServiceResponse>, Status> {
+    async fn export(
+        &self,
+        request: Request<ExportLogsServiceRequest>,
+    ) -> Result<Response<ExportLogsServiceResponse>, Status> {
         let (metadata, _, message) = request.into_parts();
         let accepted = OtlpGrpc::export(self, &metadata, Export::Logs(message)).await?;
         let partial_success = (accepted.rejected > 0).then(|| ExportLogsPartialSuccess {
@@ -91,7 +99,10 @@ impl LogsService for OtlpGrpc {
 
 #[tonic::async_trait]
 impl MetricsService for OtlpGrpc {
-    async fn export(&self, _: Request<ExportMetricsServiceRequest>) -> Result<Response<ExportMetricsServiceResponse>, Status> {
+    async fn export(
+        &self,
+        _: Request<ExportMetricsServiceRequest>,
+    ) -> Result<Response<ExportMetricsServiceResponse>, Status> {
         Err(Status::unimplemented("metrics are not supported by waggle: nothing was stored; send traces and logs"))
     }
 }

@@ -55,7 +55,8 @@ async fn logs_export(State(state): State<AppState>, headers: HeaderMap, body: Bo
 
 async fn metrics_export(headers: HeaderMap) -> Response {
     let encoding = request_encoding(&headers).unwrap_or(Encoding::Json);
-    let message = "metrics are not supported by waggle: nothing was stored; send traces to /v1/traces and logs to /v1/logs";
+    let message =
+        "metrics are not supported by waggle: nothing was stored; send traces to /v1/traces and logs to /v1/logs";
     status_response(StatusCode::NOT_IMPLEMENTED, encoding, CODE_UNIMPLEMENTED, message)
 }
 
@@ -118,15 +119,23 @@ fn otlp_error_response(encoding: Encoding, err: &OtlpError) -> Response {
 fn store_error_response(encoding: Encoding, err: &StoreError) -> Response {
     match err {
         StoreError::Overloaded { retry_after } => {
-            let mut response = status_response(StatusCode::SERVICE_UNAVAILABLE, encoding, CODE_UNAVAILABLE, &err.to_string());
+            let mut response =
+                status_response(StatusCode::SERVICE_UNAVAILABLE, encoding, CODE_UNAVAILABLE, &err.to_string());
             let seconds = retry_after.as_secs().max(1).to_string();
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_str(&seconds).expect("digits"));
             response
         }
-        StoreError::Unavailable(_) => status_response(StatusCode::SERVICE_UNAVAILABLE, encoding, CODE_UNAVAILABLE, &err.to_string()),
+        StoreError::Unavailable(_) => {
+            status_response(StatusCode::SERVICE_UNAVAILABLE, encoding, CODE_UNAVAILABLE, &err.to_string())
+        }
         _ => {
             tracing::error!(%err, "store failed during ingest");
-            status_response(StatusCode::INTERNAL_SERVER_ERROR, encoding, CODE_INTERNAL, "internal storage error; see the waggle log")
+            status_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                encoding,
+                CODE_INTERNAL,
+                "internal storage error; see the waggle log",
+            )
         }
     }
 }

@@ -36,7 +36,7 @@ impl Bloom {
 
     /// Restores a filter from [`Bloom::to_bytes`]; `None` if the length is not a power of two.
     pub(crate) fn from_bytes(bytes: &[u8]) -> Option<Self> {
-        if bytes.is_empty() || bytes.len() % 8 != 0 || !(bytes.len() / 8).is_power_of_two() {
+        if bytes.is_empty() || !bytes.len().is_multiple_of(8) || !(bytes.len() / 8).is_power_of_two() {
             return None;
         }
         let bits = bytes.chunks_exact(8).map(|chunk| u64::from_le_bytes(chunk.try_into().expect("8"))).collect();
@@ -48,15 +48,14 @@ impl Bloom {
         self.bits.iter().flat_map(|word| word.to_le_bytes()).collect()
     }
 
-    fn positions(&self, id: &TraceId) -> impl Iterator<Item = usize> {
+    fn positions(&self, id: &TraceId) -> impl Iterator<Item = usize> + use<> {
         let (first, step) = hashes(id);
         let mask = self.bits.len() as u64 * 64 - 1;
         (0..PROBES).map(move |probe| (first.wrapping_add(probe.wrapping_mul(step)) & mask) as usize)
     }
 
     pub(crate) fn insert(&mut self, id: &TraceId) {
-        let positions: Vec<usize> = self.positions(id).collect();
-        for bit in positions {
+        for bit in self.positions(id) {
             self.bits[bit / 64] |= 1 << (bit % 64);
         }
     }
@@ -73,7 +72,9 @@ mod tests {
     #[test]
     fn test_bloom_no_false_negatives_and_few_false_positives() {
         let ids: Vec<TraceId> = (0u64..5000)
-            .map(|index| TraceId([mix(index).to_le_bytes(), mix(index + 77).to_le_bytes()].concat().try_into().unwrap()))
+            .map(|index| {
+                TraceId([mix(index).to_le_bytes(), mix(index + 77).to_le_bytes()].concat().try_into().unwrap())
+            })
             .collect();
         let mut bloom = Bloom::with_capacity(2500);
         for id in &ids[..2500] {

@@ -153,6 +153,57 @@ impl<'a> Reader<'a> {
         String::from_utf8(bytes.to_vec()).map_err(|_| Self::corrupt("utf-8 string"))
     }
 
+    /// Bytes consumed so far.
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// The bytes between two positions.
+    pub(crate) fn slice(&self, start: usize, end: usize) -> &'a [u8] {
+        &self.bytes[start..end]
+    }
+
+    /// Steps over a value's payload without building it (no allocation). Strings are not checked
+    /// for UTF-8 here; whoever decodes them later does.
+    pub(crate) fn skip_value_payload(&mut self, tag: u8) -> Result<()> {
+        self.skip_at_depth(tag, 0)
+    }
+
+    fn skip_at_depth(&mut self, tag: u8, depth: u32) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return Err(Self::corrupt("value nesting"));
+        }
+        match tag {
+            tag::STR | tag::BYTES => {
+                self.bytes()?;
+            }
+            tag::INT => {
+                self.uvarint()?;
+            }
+            tag::FLOAT => {
+                self.take(8)?;
+            }
+            tag::BOOL => {
+                self.u8()?;
+            }
+            tag::ARRAY => {
+                for _ in 0..self.len()? {
+                    let item_tag = self.u8()?;
+                    self.skip_at_depth(item_tag, depth + 1)?;
+                }
+            }
+            tag::MAP => {
+                for _ in 0..self.len()? {
+                    self.bytes()?;
+                    let item_tag = self.u8()?;
+                    self.skip_at_depth(item_tag, depth + 1)?;
+                }
+            }
+            _ => return Err(Self::corrupt("value tag")),
+        }
+        Ok(())
+    }
+
     pub(crate) fn value_payload(&mut self, tag: u8) -> Result<Value> {
         self.value_at_depth(tag, 0)
     }

@@ -16,7 +16,8 @@ pub struct StoreConfig {
     pub retention_check_interval: Duration,
     /// The head is flushed to segments at least this often.
     pub flush_interval: Duration,
-    /// ... or when it holds this many rows.
+    /// ... or when it holds this many rows. Appends are refused (overloaded) while three times this
+    /// many rows wait in memory.
     pub flush_max_rows: u64,
     /// ... or this many compressed bytes.
     pub flush_max_bytes: u64,
@@ -39,7 +40,7 @@ impl StoreConfig {
             flush_interval: Duration::from_secs(30),
             flush_max_rows: 200_000,
             flush_max_bytes: 64 << 20,
-            max_head_bytes: 256 << 20,
+            max_head_bytes: 128 << 20,
             max_queued_batches: 256,
             max_columns_per_segment: 1000,
         }

@@ -2,7 +2,10 @@
 //! (one per WAL record) so memory stays a fraction of the raw data. Each chunk carries a summary of
 //! what it holds for pruning reads.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 use std::sync::Arc;
 
 use waggle_model::{Batch, Event, SignalTable};
@@ -45,29 +48,44 @@ impl Extent {
 /// zstd level for WAL records: fast, still several times smaller than raw.
 const WAL_ZSTD_LEVEL: i32 = 1;
 
+thread_local! {
+    /// A zstd context costs about a megabyte to set up: each ingest thread keeps one.
+    static WAL_COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
+}
+
 impl HeadChunk {
     /// Encodes and compresses a batch (done on the caller's thread, off the WAL writer).
     pub(crate) fn encode(batch: &Batch) -> Result<Self> {
         let raw = rows::encode_batch(batch);
-        let payload = zstd::bulk::compress(&raw, WAL_ZSTD_LEVEL).map_err(StoreError::io("compressing batch"))?;
+        let payload = WAL_COMPRESSOR.with(|cell| -> Result<Vec<u8>> {
+            let mut slot = cell.borrow_mut();
+            let compressor = match slot.as_mut() {
+                Some(compressor) => compressor,
+                None => slot.insert(
+                    zstd::bulk::Compressor::new(WAL_ZSTD_LEVEL).map_err(StoreError::io("creating compressor"))?,
+                ),
+            };
+            compressor.compress(&raw).map_err(StoreError::io("compressing batch"))
+        })?;
         Ok(Self::summarize(0, payload, &batch.events))
     }
 
     fn summarize(seq: u64, payload: Vec<u8>, events: &[Event]) -> Self {
-        let mut summary: BTreeMap<(SignalTable, String), Extent> = BTreeMap::new();
+        // Keyed by borrowed names while counting: no allocation per row.
+        let mut extents: FxHashMap<(SignalTable, &str), Extent> = FxHashMap::default();
         let mut bloom = Bloom::with_capacity(events.len());
         for event in events {
             let extent = Extent::of(event.time_unix_nano);
-            match summary.get_mut(&(event.kind.table(), event.dataset.clone())) {
-                Some(existing) => existing.merge(extent),
-                None => {
-                    summary.insert((event.kind.table(), event.dataset.clone()), extent);
-                }
-            }
+            extents
+                .entry((event.kind.table(), &event.dataset))
+                .and_modify(|existing| existing.merge(extent))
+                .or_insert(extent);
             if let Some(id) = &event.trace_id {
                 bloom.insert(id);
             }
         }
+        let summary =
+            extents.into_iter().map(|((table, dataset), extent)| ((table, dataset.to_owned()), extent)).collect();
         Self { seq, payload, rows: events.len() as u64, summary, bloom }
     }
 
@@ -91,13 +109,18 @@ impl HeadChunk {
         decode_payload(&self.payload)
     }
 
+    /// The uncompressed row encoding, for [`rows::decode_raw`].
+    pub(crate) fn raw(&self) -> Result<Vec<u8>> {
+        zstd::stream::decode_all(self.payload.as_slice())
+            .map_err(|err| StoreError::Corrupt(format!("head chunk: {err}")))
+    }
+
     pub(crate) fn bytes(&self) -> u64 {
         self.payload.len() as u64
     }
 }
 
 fn decode_payload(payload: &[u8]) -> Result<Vec<Event>> {
-    // The raw size is not stored; zstd frames written by `bulk::compress` carry it.
     let raw = zstd::stream::decode_all(payload).map_err(|err| StoreError::Corrupt(format!("head chunk: {err}")))?;
     rows::decode_all(&raw)
 }

@@ -53,7 +53,14 @@ pub struct ScanRequest {
 impl ScanRequest {
     /// Every row of a table.
     pub fn all(table: SignalTable) -> Self {
-        Self { table, datasets: None, start_unix_nano: i64::MIN, end_unix_nano: i64::MAX, trace_id: None, columns: None }
+        Self {
+            table,
+            datasets: None,
+            start_unix_nano: i64::MIN,
+            end_unix_nano: i64::MAX,
+            trace_id: None,
+            columns: None,
+        }
     }
 }
 

@@ -8,8 +8,7 @@
 //!       | fields: n, (key idx, origin<<4|tag u8, payload)*
 //! ```
 
-use std::collections::HashMap;
-
+use rustc_hash::FxHashMap;
 use waggle_model::{Batch, Event, EventKind, Field, Origin, SpanId, TraceId};
 
 use crate::codec::{Reader, put_bytes, put_ivarint, put_uvarint, put_value_payload, tag_of};
@@ -22,7 +21,7 @@ pub(crate) const HAS_PARENT: u8 = 4;
 
 /// Encodes a batch (uncompressed).
 pub(crate) fn encode_batch(batch: &Batch) -> Vec<u8> {
-    let mut table: HashMap<&str, u64> = HashMap::new();
+    let mut table: FxHashMap<&str, u64> = FxHashMap::default();
     let mut strings: Vec<&str> = Vec::new();
     let mut body = Vec::with_capacity(batch.events.len() * 256);
     put_uvarint(&mut body, batch.events.len() as u64);
@@ -49,7 +48,7 @@ pub(crate) fn encode_batch(batch: &Batch) -> Vec<u8> {
     out
 }
 
-fn index_of<'a>(table: &mut HashMap<&'a str, u64>, strings: &mut Vec<&'a str>, text: &'a str) -> u64 {
+fn index_of<'a>(table: &mut FxHashMap<&'a str, u64>, strings: &mut Vec<&'a str>, text: &'a str) -> u64 {
     *table.entry(text).or_insert_with(|| {
         strings.push(text);
         strings.len() as u64 - 1
@@ -127,6 +126,82 @@ pub(crate) fn decode_batch(bytes: &[u8], visit: &mut dyn FnMut(Event) -> Result<
     Ok(())
 }
 
+/// One row as its encoded parts, borrowing the record, so a flush copies cells without building
+/// values.
+pub(crate) struct RawRow<'a> {
+    pub(crate) kind: EventKind,
+    /// Index into the record's strings.
+    pub(crate) dataset: u32,
+    pub(crate) time_unix_nano: i64,
+    pub(crate) duration_nano: i64,
+    /// The id mask and ids, exactly as [`put_ids`] wrote them.
+    pub(crate) ids: &'a [u8],
+    pub(crate) trace_id: Option<TraceId>,
+    pub(crate) fields: Vec<RawField<'a>>,
+}
+
+/// One field of a [`RawRow`].
+pub(crate) struct RawField<'a> {
+    /// Index into the record's strings.
+    pub(crate) key: u32,
+    /// `origin << 4 | tag`.
+    pub(crate) header: u8,
+    /// The value's encoded payload.
+    pub(crate) payload: &'a [u8],
+}
+
+/// Walks a batch without decoding values: `visit` gets the record's strings and each row.
+pub(crate) fn decode_raw(bytes: &[u8], visit: &mut dyn FnMut(&[&str], &RawRow<'_>) -> Result<()>) -> Result<()> {
+    let mut reader = Reader::new(bytes);
+    if reader.u8()? != VERSION {
+        return Err(StoreError::Corrupt("unknown row encoding version".into()));
+    }
+    let num_strings = reader.len()?;
+    let mut strings = Vec::with_capacity(num_strings);
+    for _ in 0..num_strings {
+        strings.push(std::str::from_utf8(reader.bytes()?).map_err(|_| StoreError::Corrupt("string table".into()))?);
+    }
+    let check = |index: u64| -> Result<u32> {
+        if index < num_strings as u64 {
+            Ok(index as u32)
+        } else {
+            Err(StoreError::Corrupt("string index out of range".into()))
+        }
+    };
+    let mut row = RawRow {
+        kind: EventKind::Span,
+        dataset: 0,
+        time_unix_nano: 0,
+        duration_nano: 0,
+        ids: &[],
+        trace_id: None,
+        fields: Vec::new(),
+    };
+    for _ in 0..reader.len()? {
+        row.kind = EventKind::from_code(reader.u8()?).ok_or_else(|| StoreError::Corrupt("bad event kind".into()))?;
+        row.dataset = check(reader.uvarint()?)?;
+        row.time_unix_nano = reader.ivarint()?;
+        row.duration_nano = reader.ivarint()?;
+        let ids_start = reader.position();
+        row.trace_id = read_ids(&mut reader)?.0;
+        row.ids = reader.slice(ids_start, reader.position());
+        row.fields.clear();
+        for _ in 0..reader.len()? {
+            let key = check(reader.uvarint()?)?;
+            let header = reader.u8()?;
+            split_header(header)?;
+            let start = reader.position();
+            reader.skip_value_payload(header & 0x0f)?;
+            row.fields.push(RawField { key, header, payload: reader.slice(start, reader.position()) });
+        }
+        visit(&strings, &row)?;
+    }
+    if !reader.is_empty() {
+        return Err(StoreError::Corrupt("trailing bytes after batch".into()));
+    }
+    Ok(())
+}
+
 /// Decodes a whole batch into memory.
 pub(crate) fn decode_all(bytes: &[u8]) -> Result<Vec<Event>> {
     let mut events = Vec::new();
@@ -172,6 +247,30 @@ pub(crate) mod tests {
         let batch = Batch { events: (0..50).map(sample_event).collect() };
         let encoded = encode_batch(&batch);
         assert_eq!(decode_all(&encoded).unwrap(), batch.events);
+    }
+
+    #[test]
+    fn test_rows_raw_walk_matches_decoding() {
+        let batch = Batch { events: (0..20).map(sample_event).collect() };
+        let encoded = encode_batch(&batch);
+        let mut index = 0;
+        decode_raw(&encoded, &mut |strings, row| {
+            let event = &batch.events[index];
+            assert_eq!((row.kind, strings[row.dataset as usize]), (event.kind, event.dataset.as_str()));
+            assert_eq!((row.time_unix_nano, row.trace_id), (event.time_unix_nano, event.trace_id));
+            for (raw, field) in row.fields.iter().zip(&event.fields) {
+                assert_eq!(strings[raw.key as usize], field.key);
+                let (_, tag) = split_header(raw.header).unwrap();
+                assert_eq!(Reader::new(raw.payload).value_payload(tag).unwrap(), field.value);
+            }
+            index += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(index, 20);
+        for cut in 0..encoded.len() {
+            assert!(decode_raw(&encoded[..cut], &mut |_, _| Ok(())).is_err(), "cut at {cut}");
+        }
     }
 
     #[test]

@@ -41,7 +41,8 @@ pub(crate) fn list(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
     let mut files = Vec::new();
     for entry in fs::read_dir(dir).map_err(StoreError::io(format!("reading {}", dir.display())))? {
         let path = entry.map_err(StoreError::io("listing wal"))?.path();
-        let Some(stem) = path.file_name().and_then(|name| name.to_str()).and_then(|name| name.strip_suffix(".wal")) else {
+        let Some(stem) = path.file_name().and_then(|name| name.to_str()).and_then(|name| name.strip_suffix(".wal"))
+        else {
             continue;
         };
         if let Ok(first_seq) = stem.parse::<u64>() {

@@ -104,7 +104,10 @@ fn test_store_reads_back_from_head_and_segments_across_restarts() {
     assert_eq!(count(&store), 4);
     assert_eq!(normalized(trace_of(&store, 7)), normalized(expected));
     let datasets = store.datasets().unwrap();
-    assert_eq!(datasets.iter().map(|d| (d.name.as_str(), d.rows)).collect::<Vec<_>>(), vec![("svc-0", 1), ("svc-1", 3)]);
+    assert_eq!(
+        datasets.iter().map(|d| (d.name.as_str(), d.rows)).collect::<Vec<_>>(),
+        vec![("svc-0", 1), ("svc-1", 3)]
+    );
 }
 
 #[test]

@@ -13,7 +13,7 @@
 //! [storage]
 //! flush_interval = "30s"
 //! flush_max_rows = 200000
-//! max_head_bytes = "256MiB"
+//! max_head_bytes = "128MiB"
 //! max_columns_per_segment = 1000
 //! [limits]
 //! max_body_bytes = "64MiB"
@@ -111,7 +111,7 @@ pub struct ServeArgs {
     /// ... or when this many rows are in memory [default: 200000]
     #[arg(long, env = "WAGGLE_FLUSH_MAX_ROWS", value_name = "N")]
     pub flush_max_rows: Option<u64>,
-    /// Refuse writes (503) while more than this is waiting in memory [default: 256MiB]
+    /// Refuse writes (503) while more than this is waiting in memory [default: 128MiB]
     #[arg(long, env = "WAGGLE_MAX_HEAD_BYTES", value_name = "SIZE", value_parser = parse_size)]
     pub max_head_bytes: Option<u64>,
     /// Largest OTLP/HTTP body after decompression [default: 64MiB]
@@ -163,14 +163,24 @@ impl ServeArgs {
         let mut store = StoreConfig::new(data_dir);
         let retention = &file.retention;
         let storage = &file.storage;
-        let pick = |flag: Option<std::time::Duration>, file: Option<std::time::Duration>, default| flag.or(file).unwrap_or(default);
-        store.retention_max_age = pick(self.retention_max_age, unit(retention.max_age.as_ref(), "retention.max_age", parse_duration)?, store.retention_max_age);
+        let pick = |flag: Option<std::time::Duration>, file: Option<std::time::Duration>, default| {
+            flag.or(file).unwrap_or(default)
+        };
+        store.retention_max_age = pick(
+            self.retention_max_age,
+            unit(retention.max_age.as_ref(), "retention.max_age", parse_duration)?,
+            store.retention_max_age,
+        );
         store.retention_check_interval = pick(
             self.retention_check_interval,
             unit(retention.check_interval.as_ref(), "retention.check_interval", parse_duration)?,
             store.retention_check_interval,
         );
-        store.flush_interval = pick(self.flush_interval, unit(storage.flush_interval.as_ref(), "storage.flush_interval", parse_duration)?, store.flush_interval);
+        store.flush_interval = pick(
+            self.flush_interval,
+            unit(storage.flush_interval.as_ref(), "storage.flush_interval", parse_duration)?,
+            store.flush_interval,
+        );
         store.retention_max_bytes = self
             .retention_max_bytes
             .or(unit(retention.max_bytes.as_ref(), "retention.max_bytes", parse_size)?)
@@ -211,7 +221,11 @@ mod tests {
     fn test_config_flags_override_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("waggle.toml");
-        std::fs::write(&path, "data_dir = \"/from/file\"\n[retention]\nmax_age = \"2d\"\n[listen]\nweb = \"127.0.0.1:9000\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "data_dir = \"/from/file\"\n[retention]\nmax_age = \"2d\"\n[listen]\nweb = \"127.0.0.1:9000\"\n",
+        )
+        .unwrap();
         let args = ServeArgs { config: Some(path.clone()), data_dir: Some("/from/flag".into()), ..Default::default() };
         let settings = args.resolve().unwrap();
         assert_eq!(settings.store.data_dir, PathBuf::from("/from/flag"));

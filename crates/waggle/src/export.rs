@@ -28,7 +28,9 @@ fn parse_time(text: &str, now_nanos: i64) -> Result<i64> {
     if let Ok(age) = parse_duration(text) {
         return Ok(now_nanos - age.as_nanos() as i64);
     }
-    parse_rfc3339(text).with_context(|| format!("{text:?} is not a time: use unix seconds, an age such as 2h, or 2026-11-21T10:00:00Z"))
+    parse_rfc3339(text).with_context(|| {
+        format!("{text:?} is not a time: use unix seconds, an age such as 2h, or 2026-11-21T10:00:00Z")
+    })
 }
 
 /// Minimal RFC 3339 in UTC (`Z`), to the second.
@@ -64,7 +66,8 @@ pub fn run(args: ExportArgs) -> Result<()> {
     let data_dir = args.data_dir.unwrap_or_else(default_data_dir);
     let mut config = StoreConfig::new(&data_dir);
     config.retention_max_age = std::time::Duration::from_secs(u64::MAX / 4_000_000_000);
-    let store = DiskStore::open_read_only(config).with_context(|| format!("cannot read the data directory {}", data_dir.display()))?;
+    let store = DiskStore::open_read_only(config)
+        .with_context(|| format!("cannot read the data directory {}", data_dir.display()))?;
     let request = ExportRequest { table, dataset: args.dataset, start_unix_nano: start, end_unix_nano: end };
     let summary = export_parquet(&store, &request, &args.out, &mut |rows| eprint!("\rwritten {rows} rows"))?;
     eprintln!();

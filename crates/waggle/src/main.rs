@@ -13,6 +13,11 @@ use clap::{Parser, Subcommand};
 
 use crate::config::ServeArgs;
 
+/// mimalloc: ingest allocates many short-lived strings on many threads, where glibc's per-thread
+/// arenas fragment (gigabytes of RSS measured under load) and mimalloc stays flat and faster.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Distributed tracing, logs and errors, on your machine.
 ///
 /// waggle receives OpenTelemetry (OTLP gRPC and HTTP) and keeps every span and log in an embedded,

@@ -1,6 +1,7 @@
 //! `waggle up` and `waggle serve`: open the store, bind every port, serve until Ctrl-C or SIGTERM,
 //! then finish pending writes.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -22,7 +23,8 @@ pub enum Mode {
 
 pub fn run(args: ServeArgs, mode: Mode) -> Result<()> {
     let settings = args.resolve()?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")?;
     runtime.block_on(serve(settings, mode))
 }
 
@@ -49,7 +51,8 @@ async fn serve(settings: Settings, mode: Mode) -> Result<()> {
     let stopped = move |mut stop: watch::Receiver<bool>| async move {
         let _ = stop.wait_for(|stopped| *stopped).await;
     };
-    let http = axum::serve(http_listener, otlp_http_router(state.clone())).with_graceful_shutdown(stopped(stop.clone()));
+    let http =
+        axum::serve(http_listener, otlp_http_router(state.clone())).with_graceful_shutdown(stopped(stop.clone()));
     let web = axum::serve(web_listener, api_router(state.clone())).with_graceful_shutdown(stopped(stop.clone()));
     let grpc = tonic::transport::Server::builder()
         .add_routes(otlp_grpc_routes(state))
@@ -72,7 +75,8 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -84,19 +88,19 @@ async fn wait_for_signal() {
 
 fn print_banner(settings: &Settings, [grpc, http, web]: [SocketAddr; 3], mode: &Mode) {
     let version = env!("CARGO_PKG_VERSION");
-    println!("waggle {version} is up; data in {}", settings.store.data_dir.display());
-    println!();
-    println!("  OTLP/gRPC   http://{grpc}");
-    println!("  OTLP/HTTP   http://{http}   POST /v1/traces, /v1/logs");
-    println!("  Web + API   http://{web}   GET /api/traces, /api/traces/<id>, /api/datasets");
-    println!();
-    println!("Point OpenTelemetry at it (the bootcamp's variables):");
-    println!("  export OTEL_EXPORTER_OTLP_ENDPOINT=http://{http}");
-    println!("  export OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=local");
-    println!("Then: waggle trace <trace id> --url http://{web}");
+    let mut banner = format!("waggle {version} is up; data in {}\n\n", settings.store.data_dir.display());
+    banner += &format!("  OTLP/gRPC   http://{grpc}\n");
+    banner += &format!("  OTLP/HTTP   http://{http}   POST /v1/traces, /v1/logs\n");
+    banner += &format!("  Web + API   http://{web}   GET /api/traces, /api/traces/<id>, /api/datasets\n\n");
+    banner += "Point OpenTelemetry at it (the bootcamp's variables):\n";
+    banner += &format!("  export OTEL_EXPORTER_OTLP_ENDPOINT=http://{http}\n");
+    banner += "  export OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=local\n";
+    banner += &format!("Then: waggle trace <trace id> --url http://{web}\n");
     if let Mode::Up { no_demo: false } = mode {
-        println!();
-        println!("(The Cruddur demo app is not part of this build yet; waggle runs alone, as with --no-demo.)");
+        banner += "\n(The Cruddur demo app is not part of this build yet; waggle runs alone, as with --no-demo.)\n";
     }
-    println!("Stop with Ctrl-C.");
+    banner += "Stop with Ctrl-C.\n";
+    // A server keeps serving when nobody reads its stdout any more (println! would panic).
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(banner.as_bytes()).and_then(|()| stdout.flush());
 }

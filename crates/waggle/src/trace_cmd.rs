@@ -11,7 +11,9 @@ const BAR_WIDTH: usize = 40;
 pub fn run(trace_id: &str, url: &str) -> Result<()> {
     let endpoint = format!("{}/api/traces/{}", url.trim_end_matches('/'), trace_id.trim());
     let trace: TraceView = match ureq::get(&endpoint).call() {
-        Ok(mut response) => response.body_mut().read_json().context("waggle answered with something that is not a trace")?,
+        Ok(mut response) => {
+            response.body_mut().read_json().context("waggle answered with something that is not a trace")?
+        }
         Err(ureq::Error::StatusCode(404)) => bail!("no span or log has trace id {trace_id} in the waggle at {url}"),
         Err(ureq::Error::StatusCode(400)) => bail!("{trace_id:?} is not a trace id: use the 32 hex characters"),
         Err(err) => bail!("cannot reach waggle at {url} ({err}); is it running? start it with `waggle up`"),
@@ -48,13 +50,20 @@ pub fn render(trace: &TraceView, color: bool) -> String {
         let parent = span.parent_span_id.as_deref().filter(|parent| ids.contains(parent));
         children.entry(parent).or_default().push(span);
     }
-    let mut stack: Vec<(&SpanView, usize)> = children.get(&None).into_iter().flatten().rev().map(|span| (*span, 0)).collect();
+    let mut stack: Vec<(&SpanView, usize)> =
+        children.get(&None).into_iter().flatten().rev().map(|span| (*span, 0)).collect();
     let name_width = 48;
     while let Some((span, depth)) = stack.pop() {
         let offset = ((span.start_time_unix_nano - start) as f64 / total as f64 * BAR_WIDTH as f64) as usize;
-        let width = (((span.end_time_unix_nano - span.start_time_unix_nano) as f64 / total as f64 * BAR_WIDTH as f64).ceil() as usize)
+        let width = (((span.end_time_unix_nano - span.start_time_unix_nano) as f64 / total as f64 * BAR_WIDTH as f64)
+            .ceil() as usize)
             .clamp(1, BAR_WIDTH - offset.min(BAR_WIDTH - 1));
-        let bar = format!("{}{}{}", " ".repeat(offset.min(BAR_WIDTH - 1)), "█".repeat(width), " ".repeat(BAR_WIDTH.saturating_sub(offset + width)));
+        let bar = format!(
+            "{}{}{}",
+            " ".repeat(offset.min(BAR_WIDTH - 1)),
+            "█".repeat(width),
+            " ".repeat(BAR_WIDTH.saturating_sub(offset + width))
+        );
         let orphan = span.parent_span_id.is_some() && depth == 0;
         let mut label = format!("{}{}{}", "  ".repeat(depth), if orphan { "⚠ " } else { "" }, span.name);
         if label.chars().count() > name_width {
@@ -85,7 +94,11 @@ pub fn render(trace: &TraceView, color: bool) -> String {
 }
 
 fn truncate(text: &str, width: usize) -> String {
-    if text.chars().count() <= width { text.to_owned() } else { text.chars().take(width - 1).collect::<String>() + "…" }
+    if text.chars().count() <= width {
+        text.to_owned()
+    } else {
+        text.chars().take(width - 1).collect::<String>() + "…"
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().map_err(|_| format!("{text:?} is not a duration; use e.g. 500ms, 30s, 5m, 1h or 7d"))?;
+    let number: f64 =
+        number.parse().map_err(|_| format!("{text:?} is not a duration; use e.g. 500ms, 30s, 5m, 1h or 7d"))?;
     let seconds = match unit.trim() {
         "ms" => number / 1000.0,
         "s" | "" => number,
@@ -25,7 +26,8 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let number: f64 = number.parse().map_err(|_| format!("{text:?} is not a size; use e.g. 512MiB, 10GiB or a byte count"))?;
+    let number: f64 =
+        number.parse().map_err(|_| format!("{text:?} is not a size; use e.g. 512MiB, 10GiB or a byte count"))?;
     let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "kb" => 1_000,

@@ -25,6 +25,9 @@ use crate::head::{Head, HeadChunk};
 use crate::segment::Segment;
 use crate::{AppendTicket, DatasetInfo, Result, ScanRequest, Store, StoreConfig, StoreError, StoreStats};
 
+/// Flushes' worth of rows (`flush_max_rows` each) that may wait in memory before appends are refused.
+const MAX_HEADS_IN_MEMORY: u64 = 3;
+
 /// How long an overloaded sender is asked to wait.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
@@ -73,10 +76,12 @@ impl DiskStore {
     pub fn open(config: StoreConfig) -> Result<Self> {
         let recovered = recovery::recover(&config, false)?;
         let wal = recovered.wal.expect("a writable recovery opens a WAL file");
-        let shared = Self::shared(config, recovered.wal_dir, recovered.segments_dir, recovered.head, recovered.segments);
+        let shared =
+            Self::shared(config, recovered.wal_dir, recovered.segments_dir, recovered.head, recovered.segments);
         let (sender, receiver) = mpsc::sync_channel(shared.config.max_queued_batches);
         let (flush_sender, flush_receiver) = mpsc::channel();
-        let writer = writer::Writer::new(shared.clone(), wal, recovered.closed_wal_files, recovered.next_seq, flush_sender);
+        let writer =
+            writer::Writer::new(shared.clone(), wal, recovered.closed_wal_files, recovered.next_seq, flush_sender);
         let threads = vec![
             spawn("waggle-wal", move || writer.run(receiver))?,
             spawn("waggle-flush", {
@@ -95,11 +100,18 @@ impl DiskStore {
     /// waggle (which may flush or expire segments meanwhile: retry a read that fails). Appends fail.
     pub fn open_read_only(config: StoreConfig) -> Result<Self> {
         let recovered = recovery::recover(&config, true)?;
-        let shared = Self::shared(config, recovered.wal_dir, recovered.segments_dir, recovered.head, recovered.segments);
+        let shared =
+            Self::shared(config, recovered.wal_dir, recovered.segments_dir, recovered.head, recovered.segments);
         Ok(Self { shared, sender: Mutex::new(None), threads: Mutex::new(Vec::new()), _lock: None })
     }
 
-    fn shared(config: StoreConfig, wal_dir: PathBuf, segments_dir: PathBuf, head: Head, segments: Vec<Arc<Segment>>) -> Arc<Shared> {
+    fn shared(
+        config: StoreConfig,
+        wal_dir: PathBuf,
+        segments_dir: PathBuf,
+        head: Head,
+        segments: Vec<Arc<Segment>>,
+    ) -> Arc<Shared> {
         Arc::new(Shared {
             wal_dir,
             segments_dir,
@@ -143,15 +155,19 @@ impl Store for DiskStore {
             return Err(StoreError::Unavailable(reason.clone()));
         }
         {
+            // Memory is bounded by what the flusher has yet to write: refuse, don't queue.
             let view = self.shared.view.read();
-            let held = view.active.bytes + view.frozen.iter().map(|frozen| frozen.head.bytes).sum::<u64>();
-            if held > self.shared.config.max_head_bytes {
+            let heads = std::iter::once(&view.active).chain(view.frozen.iter().map(|frozen| &frozen.head));
+            let (rows, bytes) = heads.fold((0, 0), |(rows, bytes), head| (rows + head.rows, bytes + head.bytes));
+            let config = &self.shared.config;
+            if bytes > config.max_head_bytes || rows > config.flush_max_rows.saturating_mul(MAX_HEADS_IN_MEMORY) {
                 return Err(StoreError::Overloaded { retry_after: RETRY_AFTER });
             }
         }
         let chunk = HeadChunk::encode(&batch)?;
         let (reply, receiver) = tokio::sync::oneshot::channel();
-        let sender = self.sender.lock().clone().ok_or_else(|| StoreError::Unavailable("store is closed or read-only".into()))?;
+        let sender =
+            self.sender.lock().clone().ok_or_else(|| StoreError::Unavailable("store is closed or read-only".into()))?;
         match sender.try_send(WriteRequest { chunk, reply }) {
             Ok(()) => Ok(AppendTicket(receiver)),
             Err(TrySendError::Full(_)) => Err(StoreError::Overloaded { retry_after: RETRY_AFTER }),

@@ -34,7 +34,11 @@ fn overlaps(start: i64, end: i64, min_time: i64, max_time: i64) -> bool {
     min_time < end && max_time >= start
 }
 
-pub(crate) fn scan(shared: &Shared, request: &ScanRequest, visit: &mut dyn FnMut(Event) -> ControlFlow<()>) -> Result<()> {
+pub(crate) fn scan(
+    shared: &Shared,
+    request: &ScanRequest,
+    visit: &mut dyn FnMut(Event) -> ControlFlow<()>,
+) -> Result<()> {
     let start = request.start_unix_nano.max(retention::cutoff(shared));
     let end = request.end_unix_nano;
     let in_range = |time: i64| time >= start && time < end;
@@ -43,7 +47,9 @@ pub(crate) fn scan(shared: &Shared, request: &ScanRequest, visit: &mut dyn FnMut
 
     for chunk in &snapshot.chunks {
         let relevant = chunk.summary.iter().any(|((table, dataset), extent)| {
-            *table == request.table && wants_dataset(request, dataset) && overlaps(start, end, extent.min_time, extent.max_time)
+            *table == request.table
+                && wants_dataset(request, dataset)
+                && overlaps(start, end, extent.min_time, extent.max_time)
         });
         if !relevant || request.trace_id.is_some_and(|id| !chunk.bloom.may_contain(&id)) {
             continue;
@@ -106,7 +112,10 @@ pub(crate) fn datasets(shared: &Shared) -> Vec<DatasetInfo> {
     for segment in &snapshot.segments {
         let meta = &segment.meta;
         if let Some(table) = meta.table() {
-            add((table, meta.dataset.clone()), Extent { rows: meta.rows, min_time: meta.min_time, max_time: meta.max_time });
+            add(
+                (table, meta.dataset.clone()),
+                Extent { rows: meta.rows, min_time: meta.min_time, max_time: meta.max_time },
+            );
         }
     }
     extents

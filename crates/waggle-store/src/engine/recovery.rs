@@ -73,7 +73,9 @@ pub(crate) fn recover(config: &StoreConfig, read_only: bool) -> Result<Recovered
                     head.push(Arc::new(chunk));
                 }
                 Ok(None) => {}
-                Err(err) => tracing::error!(path = %path.display(), seq, %err, "skipping undecodable write-ahead log record"),
+                Err(err) => {
+                    tracing::error!(path = %path.display(), seq, %err, "skipping undecodable write-ahead log record")
+                }
             }
         }
         closed_wal_files.push(path);
@@ -112,7 +114,8 @@ fn load_segments(segments_dir: &Path, read_only: bool) -> Result<Vec<Arc<Segment
     }
     for table_dir in read_dirs(segments_dir)? {
         for dataset_dir in read_dirs(&table_dir)? {
-            let entries = fs::read_dir(&dataset_dir).map_err(StoreError::io(format!("reading {}", dataset_dir.display())))?;
+            let entries =
+                fs::read_dir(&dataset_dir).map_err(StoreError::io(format!("reading {}", dataset_dir.display())))?;
             for entry in entries {
                 let path = entry.map_err(StoreError::io("listing segments"))?.path();
                 let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
@@ -121,7 +124,9 @@ fn load_segments(segments_dir: &Path, read_only: bool) -> Result<Vec<Arc<Segment
                 } else if name.ends_with(".seg") {
                     match Segment::open(&path) {
                         Ok(segment) => segments.push(Arc::new(segment)),
-                        Err(err) if read_only => tracing::error!(path = %path.display(), %err, "skipping a corrupt segment"),
+                        Err(err) if read_only => {
+                            tracing::error!(path = %path.display(), %err, "skipping a corrupt segment")
+                        }
                         Err(err) => {
                             tracing::error!(path = %path.display(), %err, "setting aside a corrupt segment");
                             let _ = fs::rename(&path, path.with_extension("seg.corrupt"));

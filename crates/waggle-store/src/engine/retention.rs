@@ -17,7 +17,9 @@ pub(crate) fn run(shared: &Shared) {
             }
             next = Instant::now() + shared.config.retention_check_interval;
         }
-        std::thread::park_timeout(next.saturating_duration_since(Instant::now()).min(std::time::Duration::from_millis(500)));
+        std::thread::park_timeout(
+            next.saturating_duration_since(Instant::now()).min(std::time::Duration::from_millis(500)),
+        );
     }
 }
 
@@ -32,7 +34,8 @@ pub(crate) fn enforce(shared: &Shared) -> Result<()> {
     let removed = {
         let mut view = shared.view.write();
         let mut segments = std::mem::take(&mut view.segments);
-        let (mut removed, mut kept): (Vec<_>, Vec<_>) = segments.drain(..).partition(|segment| segment.meta.max_time < cutoff);
+        let (mut removed, mut kept): (Vec<_>, Vec<_>) =
+            segments.drain(..).partition(|segment| segment.meta.max_time < cutoff);
         let mut total: u64 = kept.iter().map(|segment| segment.size_bytes).sum();
         if total > shared.config.retention_max_bytes {
             kept.sort_by_key(|segment| (segment.meta.max_time, segment.meta.seq_hi));

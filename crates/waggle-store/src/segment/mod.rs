@@ -1,44 +1,37 @@
 //! Immutable columnar segments: one file per (table, dataset, hour) partition and flush.
+//! [`SegmentBuilder`] writes them a row at a time; [`Segment`] reads them.
 //!
 //! ```text
 //! "WGLSEG01" | column blob* | footer JSON | footer len u32 | footer crc32 u32 | "WGLSEGND"
 //! ```
 //! Each blob is one zstd-compressed column with its own CRC in the footer, checked on every read, so
 //! a corrupt segment is refused rather than served. Fixed columns: `kind` (u8 per row), `time`
-//! (zigzag deltas; rows are sorted by time), `duration`, `ids` (presence mask + ids). Every other
+//! (zigzag deltas from the previous row), `duration`, `ids` (presence mask + ids). Every other
 //! field key gets a column of cells `origin<<4|tag, payload` (0 = absent); beyond
 //! [`SegmentLimits::max_columns`] distinct keys, the rarest go to one `overflow` column of
 //! `(key, cell)` lists, so arbitrary attribute keys cannot blow up the footer. The footer carries the
 //! time range, per-column statistics and a bloom filter of trace ids.
 
-use std::collections::{BTreeMap, HashMap};
-use std::fs::{self, File};
-use std::io::Write;
+mod builder;
+
+use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use waggle_model::{Event, EventKind, Field, SignalTable, TraceId};
 
+pub(crate) use builder::{SegmentBuilder, SegmentSpec};
+
 use crate::bloom::Bloom;
-use crate::codec::{Reader, put_bytes, put_ivarint, put_uvarint, put_value_payload, tag, tag_of};
+use crate::codec::{Reader, tag};
 use crate::error::{Result, StoreError};
-use crate::rows::{put_ids, read_ids, split_header};
-use crate::wal::sync_dir;
+use crate::rows::{read_ids, split_header};
 
 const MAGIC: &[u8; 8] = b"WGLSEG01";
 const END_MAGIC: &[u8; 8] = b"WGLSEGND";
 const TRAILER: usize = 16;
 const FORMAT_VERSION: u32 = 1;
-
-/// Per-segment shape limits.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct SegmentLimits {
-    /// Most dynamic columns one segment gets; rarer keys go to the overflow column.
-    pub(crate) max_columns: usize,
-    /// zstd level for column blobs.
-    pub(crate) zstd_level: i32,
-}
 
 /// Where a column's bytes are and what they hold.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -87,179 +80,6 @@ impl SegmentMeta {
     }
 }
 
-/// Builds and writes one segment from rows of one partition.
-pub(crate) fn write_segment(
-    dir: &Path,
-    file_stem: &str,
-    table: SignalTable,
-    dataset: &str,
-    hour: i64,
-    seq_range: (u64, u64),
-    events: &mut [Event],
-    limits: SegmentLimits,
-) -> Result<PathBuf> {
-    events.sort_by_key(|event| event.time_unix_nano);
-    let mut blob = Vec::new();
-    blob.extend_from_slice(MAGIC);
-    let mut put_column = |name: &str, raw: Vec<u8>, stats: CellStats| -> Result<ColumnMeta> {
-        let compressed = zstd::bulk::compress(&raw, limits.zstd_level).map_err(StoreError::io("compressing column"))?;
-        let meta = ColumnMeta {
-            name: name.to_owned(),
-            offset: blob.len() as u64,
-            len: compressed.len() as u64,
-            raw_len: raw.len() as u64,
-            crc: crc32fast::hash(&compressed),
-            non_null: stats.non_null,
-            types: stats.types,
-            min: stats.min,
-            max: stats.max,
-        };
-        blob.extend_from_slice(&compressed);
-        Ok(meta)
-    };
-
-    let (mut kinds, mut times, mut durations, mut ids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let mut previous_time = 0i64;
-    let mut bloom_ids = Vec::new();
-    for event in events.iter() {
-        kinds.push(event.kind as u8);
-        put_ivarint(&mut times, event.time_unix_nano.wrapping_sub(previous_time));
-        previous_time = event.time_unix_nano;
-        put_ivarint(&mut durations, event.duration_nano);
-        put_ids(&mut ids, event);
-        bloom_ids.extend(event.trace_id);
-    }
-    let full = CellStats { non_null: events.len() as u64, ..CellStats::default() };
-    let fixed = vec![
-        put_column("kind", kinds, full.clone())?,
-        put_column("time", times, full.clone())?,
-        put_column("duration", durations, full.clone())?,
-        put_column("ids", ids, full)?,
-    ];
-
-    // Most frequent keys get their own columns.
-    let mut key_counts: HashMap<&str, usize> = HashMap::new();
-    for event in events.iter() {
-        for field in &event.fields {
-            *key_counts.entry(&field.key).or_default() += 1;
-        }
-    }
-    let mut keys: Vec<(&str, usize)> = key_counts.into_iter().collect();
-    keys.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let overflow_keys = keys.split_off(keys.len().min(limits.max_columns));
-    keys.sort_by(|a, b| a.0.cmp(b.0));
-    let column_index: HashMap<&str, usize> = keys.iter().enumerate().map(|(index, (key, _))| (*key, index)).collect();
-
-    let mut cells: Vec<Vec<u8>> = vec![Vec::new(); keys.len()];
-    let mut stats: Vec<CellStats> = vec![CellStats::default(); keys.len()];
-    let mut overflow = Vec::new();
-    let mut overflow_stats = CellStats::default();
-    let mut row_cells: Vec<Option<&Field>> = vec![None; keys.len()];
-    let mut row_overflow: Vec<&Field> = Vec::new();
-    for event in events.iter() {
-        row_cells.iter_mut().for_each(|cell| *cell = None);
-        row_overflow.clear();
-        for field in &event.fields {
-            match column_index.get(field.key.as_str()) {
-                Some(&index) => row_cells[index] = Some(field),
-                None => row_overflow.push(field),
-            }
-        }
-        for (index, cell) in row_cells.iter().enumerate() {
-            match cell {
-                Some(field) => {
-                    put_cell(&mut cells[index], field);
-                    stats[index].add(&field.value);
-                }
-                None => cells[index].push(tag::NULL),
-            }
-        }
-        if !overflow_keys.is_empty() {
-            put_uvarint(&mut overflow, row_overflow.len() as u64);
-            for field in &row_overflow {
-                put_bytes(&mut overflow, field.key.as_bytes());
-                put_cell(&mut overflow, field);
-            }
-            overflow_stats.non_null += !row_overflow.is_empty() as u64;
-        }
-    }
-    let mut columns = Vec::with_capacity(keys.len());
-    for ((key, _), (raw, stat)) in keys.iter().zip(cells.into_iter().zip(stats)) {
-        columns.push(put_column(key, raw, stat)?);
-    }
-    let overflow = if overflow_keys.is_empty() { None } else { Some(put_column("overflow", overflow, overflow_stats)?) };
-
-    let mut bloom = Bloom::with_capacity(bloom_ids.len());
-    bloom_ids.iter().for_each(|id| bloom.insert(id));
-    let bloom_bytes = bloom.to_bytes();
-    let bloom_meta = ColumnMeta {
-        name: "bloom".into(),
-        offset: blob.len() as u64,
-        len: bloom_bytes.len() as u64,
-        raw_len: bloom_bytes.len() as u64,
-        crc: crc32fast::hash(&bloom_bytes),
-        non_null: 0,
-        types: 0,
-        min: None,
-        max: None,
-    };
-    blob.extend_from_slice(&bloom_bytes);
-
-    let meta = SegmentMeta {
-        version: FORMAT_VERSION,
-        table: table.as_str().into(),
-        dataset: dataset.into(),
-        hour,
-        rows: events.len() as u64,
-        min_time: events.first().map_or(0, |event| event.time_unix_nano),
-        max_time: events.last().map_or(0, |event| event.time_unix_nano),
-        max_end_time: events.iter().map(Event::end_unix_nano).max().unwrap_or(0),
-        seq_lo: seq_range.0,
-        seq_hi: seq_range.1,
-        fixed,
-        columns,
-        overflow,
-        bloom: bloom_meta,
-    };
-    let footer = serde_json::to_vec(&meta).expect("segment meta serializes");
-    blob.extend_from_slice(&footer);
-    blob.extend_from_slice(&(footer.len() as u32).to_le_bytes());
-    blob.extend_from_slice(&crc32fast::hash(&footer).to_le_bytes());
-    blob.extend_from_slice(END_MAGIC);
-
-    let path = dir.join(format!("{file_stem}.seg"));
-    let tmp = dir.join(format!("{file_stem}.seg.tmp"));
-    let mut file = File::create(&tmp).map_err(StoreError::io(format!("creating {}", tmp.display())))?;
-    file.write_all(&blob).and_then(|()| file.sync_all()).map_err(StoreError::io("writing segment"))?;
-    fs::rename(&tmp, &path).map_err(StoreError::io("renaming segment"))?;
-    sync_dir(dir)?;
-    Ok(path)
-}
-
-fn put_cell(out: &mut Vec<u8>, field: &Field) {
-    out.push((field.origin as u8) << 4 | tag_of(&field.value));
-    put_value_payload(out, &field.value);
-}
-
-#[derive(Debug, Clone, Default)]
-struct CellStats {
-    non_null: u64,
-    types: u16,
-    min: Option<f64>,
-    max: Option<f64>,
-}
-
-impl CellStats {
-    fn add(&mut self, value: &waggle_model::Value) {
-        self.non_null += 1;
-        self.types |= 1 << tag_of(value);
-        if let Some(number) = value.as_f64().filter(|number| !number.is_nan()) {
-            self.min = Some(self.min.map_or(number, |min| min.min(number)));
-            self.max = Some(self.max.map_or(number, |max| max.max(number)));
-        }
-    }
-}
-
 /// An open segment: its footer and bloom in memory, columns read on demand.
 pub(crate) struct Segment {
     pub(crate) path: PathBuf,
@@ -288,7 +108,8 @@ impl Segment {
             return Err(corrupt(path, "too short"));
         }
         let mut trailer = [0u8; TRAILER];
-        file.read_exact_at(&mut trailer, size_bytes - TRAILER as u64).map_err(StoreError::io("reading segment trailer"))?;
+        file.read_exact_at(&mut trailer, size_bytes - TRAILER as u64)
+            .map_err(StoreError::io("reading segment trailer"))?;
         if &trailer[8..] != END_MAGIC {
             return Err(corrupt(path, "missing end marker"));
         }
@@ -298,18 +119,22 @@ impl Segment {
             return Err(corrupt(path, "footer length out of range"));
         }
         let mut footer = vec![0u8; footer_len as usize];
-        file.read_exact_at(&mut footer, size_bytes - TRAILER as u64 - footer_len).map_err(StoreError::io("reading footer"))?;
+        file.read_exact_at(&mut footer, size_bytes - TRAILER as u64 - footer_len)
+            .map_err(StoreError::io("reading footer"))?;
         if crc32fast::hash(&footer) != footer_crc {
             return Err(corrupt(path, "footer checksum mismatch"));
         }
-        let meta: SegmentMeta = serde_json::from_slice(&footer).map_err(|err| corrupt(path, &format!("footer: {err}")))?;
+        let meta: SegmentMeta =
+            serde_json::from_slice(&footer).map_err(|err| corrupt(path, &format!("footer: {err}")))?;
         if meta.version != FORMAT_VERSION || meta.table().is_none() {
             return Err(corrupt(path, "unknown version or table"));
         }
         let data_end = size_bytes - TRAILER as u64 - footer_len;
         let all_columns = meta.fixed.iter().chain(&meta.columns).chain(&meta.overflow).chain([&meta.bloom]);
         for column in all_columns {
-            if column.offset.checked_add(column.len).is_none_or(|end| end > data_end) || column.offset < MAGIC.len() as u64 {
+            if column.offset.checked_add(column.len).is_none_or(|end| end > data_end)
+                || column.offset < MAGIC.len() as u64
+            {
                 return Err(corrupt(path, &format!("column {} out of range", column.name)));
             }
         }
@@ -324,7 +149,9 @@ impl Segment {
 
     fn read_raw(&self, column: &ColumnMeta) -> Result<Vec<u8>> {
         let mut bytes = vec![0u8; column.len as usize];
-        self.file.read_exact_at(&mut bytes, column.offset).map_err(StoreError::io(format!("reading {}", self.path.display())))?;
+        self.file
+            .read_exact_at(&mut bytes, column.offset)
+            .map_err(StoreError::io(format!("reading {}", self.path.display())))?;
         if crc32fast::hash(&bytes) != column.crc {
             return Err(corrupt(&self.path, &format!("column {} checksum mismatch", column.name)));
         }
@@ -354,7 +181,8 @@ impl Segment {
         select: &mut dyn FnMut(&RowHead) -> bool,
         visit: &mut dyn FnMut(Event) -> bool,
     ) -> Result<()> {
-        let fixed: Vec<Vec<u8>> = self.meta.fixed.iter().map(|column| self.read_column(column)).collect::<Result<_>>()?;
+        let fixed: Vec<Vec<u8>> =
+            self.meta.fixed.iter().map(|column| self.read_column(column)).collect::<Result<_>>()?;
         let (mut kinds, mut times, mut durations, mut ids) =
             (Reader::new(&fixed[0]), Reader::new(&fixed[1]), Reader::new(&fixed[2]), Reader::new(&fixed[3]));
         // First pass over the fixed columns: which rows are wanted at all.
@@ -383,12 +211,18 @@ impl Segment {
             .map(|column| Ok((column.name.as_str(), self.read_column(column)?)))
             .collect::<Result<_>>()?;
         let overflow = match &self.meta.overflow {
-            Some(column) if columns.is_none() || !columns.is_some_and(|names| names.iter().all(|name| self.meta.columns.iter().any(|c| &c.name == name))) => {
+            Some(column)
+                if columns.is_none()
+                    || !columns.is_some_and(|names| {
+                        names.iter().all(|name| self.meta.columns.iter().any(|c| &c.name == name))
+                    }) =>
+            {
                 Some(self.read_column(column)?)
             }
             _ => None,
         };
-        let mut readers: Vec<(&str, Reader<'_>)> = data.iter().map(|(name, bytes)| (*name, Reader::new(bytes))).collect();
+        let mut readers: Vec<(&str, Reader<'_>)> =
+            data.iter().map(|(name, bytes)| (*name, Reader::new(bytes))).collect();
         let mut overflow_reader = overflow.as_deref().map(Reader::new);
         for (head, selected) in heads {
             let mut fields = Vec::new();
@@ -450,16 +284,6 @@ impl RowHead {
     }
 }
 
-/// Groups events by partition: (table, dataset, hour start in unix seconds).
-pub(crate) fn partition(events: Vec<Event>) -> BTreeMap<(SignalTable, String, i64), Vec<Event>> {
-    let mut partitions: BTreeMap<(SignalTable, String, i64), Vec<Event>> = BTreeMap::new();
-    for event in events {
-        let key = (event.kind.table(), event.dataset.clone(), hour_of(event.time_unix_nano));
-        partitions.entry(key).or_default().push(event);
-    }
-    partitions
-}
-
 /// The start of the hour holding a timestamp, unix seconds.
 pub(crate) fn hour_of(time_unix_nano: i64) -> i64 {
     time_unix_nano.div_euclid(1_000_000_000).div_euclid(3600) * 3600
@@ -470,10 +294,12 @@ mod tests {
     use super::*;
     use crate::rows::tests::sample_event;
 
-    const LIMITS: SegmentLimits = SegmentLimits { max_columns: 512, zstd_level: 3 };
-
-    fn write(dir: &Path, events: &mut [Event], limits: SegmentLimits) -> Segment {
-        let path = write_segment(dir, "test", SignalTable::Traces, "svc", 0, (1, 2), events, limits).unwrap();
+    fn write(dir: &Path, events: &mut [Event], max_columns: usize) -> Segment {
+        let mut builder = SegmentBuilder::new(max_columns);
+        let encoded = crate::rows::encode_batch(&waggle_model::Batch { events: events.to_vec() });
+        crate::rows::decode_raw(&encoded, &mut |strings, row| builder.push_raw(0, strings, row)).unwrap();
+        let spec = SegmentSpec { table: SignalTable::Traces, dataset: "svc", hour: 0, seq_range: (1, 2) };
+        let path = builder.finish(dir, "test", spec, 3).unwrap();
         Segment::open(&path).unwrap()
     }
 
@@ -502,7 +328,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut events: Vec<Event> = (0..300).rev().map(sample_event).collect();
         let expected = sorted_fields(events.clone());
-        let segment = write(dir.path(), &mut events, LIMITS);
+        let segment = write(dir.path(), &mut events, 512);
         assert_eq!(sorted_fields(read_all(&segment, None)), expected);
         assert!(segment.may_contain_trace(&expected[0].trace_id.unwrap()));
         let user = segment.meta.columns.iter().find(|c| c.name == "app.user_id").unwrap();
@@ -517,7 +343,7 @@ mod tests {
             event.fields.push(Field::new(format!("unique.{index}"), index as i64, waggle_model::Origin::Attribute));
         }
         let expected = sorted_fields(events.clone());
-        let segment = write(dir.path(), &mut events, SegmentLimits { max_columns: 6, zstd_level: 1 });
+        let segment = write(dir.path(), &mut events, 6);
         assert_eq!(segment.meta.columns.len(), 6);
         assert!(segment.meta.overflow.is_some());
         assert_eq!(sorted_fields(read_all(&segment, None)), expected);
@@ -529,14 +355,14 @@ mod tests {
     fn test_segment_refuses_flipped_bits() {
         let dir = tempfile::tempdir().unwrap();
         let mut events: Vec<Event> = (0..100).map(sample_event).collect();
-        let segment = write(dir.path(), &mut events, LIMITS);
+        let segment = write(dir.path(), &mut events, 512);
         let path = segment.path.clone();
-        let original = fs::read(&path).unwrap();
+        let original = std::fs::read(&path).unwrap();
         // Every byte flipped in turn is caught at open or on read, never returned as data.
         for position in (0..original.len()).step_by(7) {
             let mut bytes = original.clone();
             bytes[position] ^= 0x20;
-            fs::write(&path, &bytes).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
             if let Ok(segment) = Segment::open(&path) {
                 let result = segment.scan(None, &mut |_| true, &mut |_| true);
                 assert!(result.is_err() || position < MAGIC.len(), "flip at {position} went unnoticed");

@@ -1,0 +1,282 @@
+//! Writing a segment a row at a time from WAL records, copying encoded cells: a flush never holds
+//! its rows as events, and memory is the column buffers, about the raw size of the rows.
+//!
+//! A key gets a column the first time it appears (earlier rows get absent cells), until the segment
+//! has `max_columns`; later new keys go to the overflow column. Flushing thus decodes each row once.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashMap;
+use waggle_model::SignalTable;
+
+use super::{ColumnMeta, END_MAGIC, FORMAT_VERSION, MAGIC, SegmentMeta};
+use crate::bloom::Bloom;
+use crate::codec::{Reader, put_bytes, put_ivarint, put_uvarint, tag};
+use crate::error::{Result, StoreError};
+use crate::rows::RawRow;
+use crate::wal::sync_dir;
+
+/// The partition a segment holds and the WAL records it came from.
+pub(crate) struct SegmentSpec<'a> {
+    pub(crate) table: SignalTable,
+    pub(crate) dataset: &'a str,
+    /// Partition start, unix seconds.
+    pub(crate) hour: i64,
+    pub(crate) seq_range: (u64, u64),
+}
+
+#[derive(Debug, Clone, Default)]
+struct CellStats {
+    non_null: u64,
+    types: u16,
+    min: Option<f64>,
+    max: Option<f64>,
+}
+
+impl CellStats {
+    /// Counts a cell; numbers also update min and max.
+    fn add(&mut self, value_tag: u8, payload: &[u8]) -> Result<()> {
+        self.non_null += 1;
+        self.types |= 1 << value_tag;
+        let number = match value_tag {
+            tag::INT => Reader::new(payload).ivarint()? as f64,
+            tag::FLOAT => f64::from_le_bytes(Reader::new(payload).array()?),
+            _ => return Ok(()),
+        };
+        if !number.is_nan() {
+            self.min = Some(self.min.map_or(number, |min| min.min(number)));
+            self.max = Some(self.max.map_or(number, |max| max.max(number)));
+        }
+        Ok(())
+    }
+}
+
+/// Column buffers of one segment being built.
+pub(crate) struct SegmentBuilder {
+    max_columns: usize,
+    columns: Vec<String>,
+    index: FxHashMap<String, usize>,
+    cells: Vec<Vec<u8>>,
+    stats: Vec<CellStats>,
+    overflow: Option<(Vec<u8>, CellStats)>,
+    kinds: Vec<u8>,
+    times: Vec<u8>,
+    durations: Vec<u8>,
+    ids: Vec<u8>,
+    previous_time: i64,
+    min_time: i64,
+    max_time: i64,
+    max_end_time: i64,
+    rows: u64,
+    bloom_ids: Vec<waggle_model::TraceId>,
+    /// Scratch for the current row: the field index per column (`NO_FIELD` when absent).
+    field_of_column: Vec<u32>,
+    /// Scratch for the current row: fields with no column of their own.
+    spilled: Vec<u32>,
+    /// Column of each key index of the current chunk (`KEY_UNSEEN` until looked up, `NO_FIELD` when
+    /// it overflows), so keys are hashed once per chunk, not once per row.
+    key_cache: Vec<u32>,
+    key_cache_chunk: Option<u64>,
+}
+
+const NO_FIELD: u32 = u32::MAX;
+const KEY_UNSEEN: u32 = u32::MAX - 1;
+
+impl SegmentBuilder {
+    /// An empty builder giving at most `max_columns` keys a column of their own.
+    pub(crate) fn new(max_columns: usize) -> Self {
+        Self {
+            max_columns,
+            cells: Vec::new(),
+            stats: Vec::new(),
+            overflow: None,
+            columns: Vec::new(),
+            index: FxHashMap::default(),
+            kinds: Vec::new(),
+            times: Vec::new(),
+            durations: Vec::new(),
+            ids: Vec::new(),
+            previous_time: 0,
+            min_time: i64::MAX,
+            max_time: i64::MIN,
+            max_end_time: i64::MIN,
+            rows: 0,
+            bloom_ids: Vec::new(),
+            field_of_column: Vec::new(),
+            spilled: Vec::new(),
+            key_cache: Vec::new(),
+            key_cache_chunk: None,
+        }
+    }
+
+    /// Appends one row of a WAL record, copying its cells as they are. `chunk` identifies the
+    /// record: key indices are only meaningful within it.
+    pub(crate) fn push_raw(&mut self, chunk: u64, strings: &[&str], row: &RawRow<'_>) -> Result<()> {
+        self.rows += 1;
+        self.kinds.push(row.kind as u8);
+        put_ivarint(&mut self.times, row.time_unix_nano.wrapping_sub(self.previous_time));
+        self.previous_time = row.time_unix_nano;
+        self.min_time = self.min_time.min(row.time_unix_nano);
+        self.max_time = self.max_time.max(row.time_unix_nano);
+        self.max_end_time = self.max_end_time.max(row.time_unix_nano.saturating_add(row.duration_nano));
+        put_ivarint(&mut self.durations, row.duration_nano);
+        self.ids.extend_from_slice(row.ids);
+        self.bloom_ids.extend(row.trace_id);
+
+        // Every column gets a cell for every row, absent or not.
+        if self.key_cache_chunk != Some(chunk) {
+            self.key_cache_chunk = Some(chunk);
+            self.key_cache.clear();
+            self.key_cache.resize(strings.len(), KEY_UNSEEN);
+        }
+        self.spilled.clear();
+        for (position, field) in row.fields.iter().enumerate() {
+            let cached = self.key_cache[field.key as usize];
+            let column = if cached == KEY_UNSEEN {
+                let column = self.column_for(strings[field.key as usize]).map_or(NO_FIELD, |column| column as u32);
+                self.key_cache[field.key as usize] = column;
+                column
+            } else {
+                cached
+            };
+            match column {
+                NO_FIELD => self.spilled.push(position as u32),
+                column => self.field_of_column[column as usize] = position as u32,
+            }
+        }
+        if !self.spilled.is_empty() && self.overflow.is_none() {
+            // Earlier rows spilled nothing: one zero count each.
+            self.overflow = Some((vec![0; self.rows as usize - 1], CellStats::default()));
+        }
+        for (column, slot) in self.field_of_column.iter_mut().enumerate() {
+            if *slot == NO_FIELD {
+                self.cells[column].push(tag::NULL);
+                continue;
+            }
+            let field = &row.fields[*slot as usize];
+            self.cells[column].push(field.header);
+            self.cells[column].extend_from_slice(field.payload);
+            self.stats[column].add(field.header & 0x0f, field.payload)?;
+            *slot = NO_FIELD;
+        }
+        if let Some((overflow, stats)) = &mut self.overflow {
+            put_uvarint(overflow, self.spilled.len() as u64);
+            for &position in &self.spilled {
+                let field = &row.fields[position as usize];
+                put_bytes(overflow, strings[field.key as usize].as_bytes());
+                overflow.push(field.header);
+                overflow.extend_from_slice(field.payload);
+            }
+            stats.non_null += !self.spilled.is_empty() as u64;
+        }
+        Ok(())
+    }
+
+    /// The column of a key, creating it (absent in every earlier row) while under the cap.
+    fn column_for(&mut self, key: &str) -> Option<usize> {
+        if let Some(&column) = self.index.get(key) {
+            return Some(column);
+        }
+        if self.columns.len() >= self.max_columns {
+            return None;
+        }
+        let column = self.columns.len();
+        self.columns.push(key.to_owned());
+        self.index.insert(key.to_owned(), column);
+        self.cells.push(vec![tag::NULL; self.rows as usize - 1]);
+        self.stats.push(CellStats::default());
+        self.field_of_column.push(NO_FIELD);
+        Some(column)
+    }
+
+    /// Rows pushed so far.
+    pub(crate) fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Compresses the columns and writes `<dir>/<stem>.seg` durably (temporary file, fsync, rename).
+    pub(crate) fn finish(self, dir: &Path, stem: &str, spec: SegmentSpec<'_>, zstd_level: i32) -> Result<PathBuf> {
+        let mut blob = Vec::with_capacity(self.cells.iter().map(Vec::len).sum::<usize>() / 4);
+        blob.extend_from_slice(MAGIC);
+        let mut compressor = zstd::bulk::Compressor::new(zstd_level).map_err(StoreError::io("creating compressor"))?;
+        let mut put_column = |name: &str, raw: &[u8], stats: CellStats| -> Result<ColumnMeta> {
+            let compressed = compressor.compress(raw).map_err(StoreError::io("compressing column"))?;
+            let meta = ColumnMeta {
+                name: name.to_owned(),
+                offset: blob.len() as u64,
+                len: compressed.len() as u64,
+                raw_len: raw.len() as u64,
+                crc: crc32fast::hash(&compressed),
+                non_null: stats.non_null,
+                types: stats.types,
+                min: stats.min,
+                max: stats.max,
+            };
+            blob.extend_from_slice(&compressed);
+            Ok(meta)
+        };
+        let full = CellStats { non_null: self.rows, ..CellStats::default() };
+        let fixed = vec![
+            put_column("kind", &self.kinds, full.clone())?,
+            put_column("time", &self.times, full.clone())?,
+            put_column("duration", &self.durations, full.clone())?,
+            put_column("ids", &self.ids, full)?,
+        ];
+        let mut columns = Vec::with_capacity(self.columns.len());
+        for ((name, raw), stats) in self.columns.iter().zip(&self.cells).zip(self.stats) {
+            columns.push(put_column(name, raw, stats)?);
+        }
+        columns.sort_by(|a, b| a.name.cmp(&b.name));
+        let overflow = match self.overflow {
+            Some((raw, stats)) => Some(put_column("overflow", &raw, stats)?),
+            None => None,
+        };
+        let mut bloom = Bloom::with_capacity(self.bloom_ids.len());
+        self.bloom_ids.iter().for_each(|id| bloom.insert(id));
+        let bloom_bytes = bloom.to_bytes();
+        let bloom_meta = ColumnMeta {
+            name: "bloom".into(),
+            offset: blob.len() as u64,
+            len: bloom_bytes.len() as u64,
+            raw_len: bloom_bytes.len() as u64,
+            crc: crc32fast::hash(&bloom_bytes),
+            non_null: 0,
+            types: 0,
+            min: None,
+            max: None,
+        };
+        blob.extend_from_slice(&bloom_bytes);
+        let empty = self.rows == 0;
+        let meta = SegmentMeta {
+            version: FORMAT_VERSION,
+            table: spec.table.as_str().into(),
+            dataset: spec.dataset.into(),
+            hour: spec.hour,
+            rows: self.rows,
+            min_time: if empty { 0 } else { self.min_time },
+            max_time: if empty { 0 } else { self.max_time },
+            max_end_time: if empty { 0 } else { self.max_end_time },
+            seq_lo: spec.seq_range.0,
+            seq_hi: spec.seq_range.1,
+            fixed,
+            columns,
+            overflow,
+            bloom: bloom_meta,
+        };
+        let footer = serde_json::to_vec(&meta).expect("segment meta serializes");
+        blob.extend_from_slice(&footer);
+        blob.extend_from_slice(&(footer.len() as u32).to_le_bytes());
+        blob.extend_from_slice(&crc32fast::hash(&footer).to_le_bytes());
+        blob.extend_from_slice(END_MAGIC);
+
+        let path = dir.join(format!("{stem}.seg"));
+        let tmp = dir.join(format!("{stem}.seg.tmp"));
+        let mut file = File::create(&tmp).map_err(StoreError::io(format!("creating {}", tmp.display())))?;
+        file.write_all(&blob).and_then(|()| file.sync_all()).map_err(StoreError::io("writing segment"))?;
+        fs::rename(&tmp, &path).map_err(StoreError::io("renaming segment"))?;
+        sync_dir(dir)?;
+        Ok(path)
+    }
+}
