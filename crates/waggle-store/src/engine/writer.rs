@@ -14,6 +14,8 @@ use crate::wal::WalWriter;
 const MAX_GROUP_BYTES: u64 = 32 << 20;
 /// Heads waiting for the flusher before the writer stops freezing (then appends back off).
 const MAX_FROZEN: usize = 2;
+/// How often an idle writer holding rows re-checks whether to freeze them.
+const RECHECK: Duration = Duration::from_millis(100);
 
 pub(crate) struct Writer {
     shared: Arc<Shared>,
@@ -37,9 +39,13 @@ impl Writer {
     }
 
     pub(crate) fn run(mut self, receiver: Receiver<WriteRequest>) {
+        // A replayed head may already be due (and, past the memory cap, block every append).
+        self.freeze_if_due();
         loop {
+            // While rows wait, re-check often: a refused sender commits nothing, so the next freeze
+            // must not wait for a commit (or a whole flush interval) to happen.
             let wait = match self.head_started {
-                Some(started) => self.shared.config.flush_interval.saturating_sub(started.elapsed()),
+                Some(started) => self.shared.config.flush_interval.saturating_sub(started.elapsed()).min(RECHECK),
                 None => Duration::from_secs(3600),
             };
             let first = match receiver.recv_timeout(wait) {
