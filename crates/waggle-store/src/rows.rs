@@ -281,3 +281,31 @@ pub(crate) mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod property_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Arbitrary bytes: both decoders return an error or rows, never panic.
+        #[test]
+        fn test_rows_decoders_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let _ = decode_all(&bytes);
+            let _ = decode_raw(&bytes, &mut |_, _| Ok(()));
+        }
+
+        /// A valid batch with bytes flipped decodes to an error or to rows, never a panic.
+        #[test]
+        fn test_rows_decoders_survive_flips(count in 1usize..8, flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8)) {
+            let mut encoded = encode_batch(&Batch { events: (0..count as i64).map(tests::sample_event).collect() });
+            for (position, mask) in flips {
+                let index = position % encoded.len();
+                encoded[index] ^= mask;
+            }
+            let _ = decode_all(&encoded);
+            let _ = decode_raw(&encoded, &mut |_, _| Ok(()));
+        }
+    }
+}
