@@ -19,7 +19,7 @@ MAX_BODY = 256 * 1024  # --max-body-bytes for this module's server
 
 @pytest.fixture(scope="module")
 def server(module_waggle_factory):
-    return module_waggle_factory("--max-body-bytes", str(MAX_BODY))
+    return module_waggle_factory("--max-body-bytes", str(MAX_BODY), "--max-grpc-message-bytes", str(MAX_BODY))
 
 
 @pytest.fixture
@@ -297,6 +297,23 @@ def test_grpc_bad_ids_partial_success(server, still_serving):
         )
     assert resp.partial_success.rejected_spans == 1, resp
     assert [s["name"] for s in server.trace(good_tid.hex())["spans"]] == ["good"]
+
+
+@pytest.mark.parametrize("compression", [grpc.Compression.NoCompression, grpc.Compression.Gzip])
+def test_grpc_message_over_limit_is_resource_exhausted(server, still_serving, compression):
+    """The explicit gRPC limit applies to the decompressed message, as the HTTP body cap does."""
+    from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+
+    t = support.now_ns() - 1_000_000_000
+    tid = support.new_trace_id()
+    # Highly compressible: small on the wire when gzipped, over the limit once decompressed.
+    span = support.make_span(tid, support.new_span_id(), "big", start=t, end=t + 5, attributes={"pad": "x" * (MAX_BODY + 1)})
+    req = support.traces_request([span], support.unique("grpc-big"))
+    with grpc.insecure_channel(server.otlp_grpc_addr, options=[("grpc.enable_http_proxy", 0)]) as ch:
+        with pytest.raises(grpc.RpcError) as err:
+            trace_service_pb2_grpc.TraceServiceStub(ch).Export(req, timeout=5, compression=compression)
+    assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, err.value
+    assert server.get_trace(tid.hex()).status_code == 404
 
 
 # -- the read API's own errors ---------------------------------------------------------------------------

@@ -27,6 +27,12 @@ pub const LINK_TRACE_ID: &str = "trace.link.trace_id";
 pub const LINK_SPAN_ID: &str = "trace.link.span_id";
 /// `span_event` or `link` on annotation rows (Honeycomb).
 pub const ANNOTATION_TYPE: &str = "meta.annotation_type";
+/// OTLP's count of attributes the sender dropped (only when nonzero).
+pub const DROPPED_ATTRIBUTES: &str = "meta.dropped_attributes_count";
+/// OTLP's count of span events the sender dropped (only when nonzero).
+pub const DROPPED_EVENTS: &str = "meta.dropped_events_count";
+/// OTLP's count of links the sender dropped (only when nonzero).
+pub const DROPPED_LINKS: &str = "meta.dropped_links_count";
 /// The `x-honeycomb-team` key a batch arrived with.
 pub const TEAM: &str = "meta.team";
 /// Log severity text.

@@ -100,11 +100,6 @@ fn service_name(resource_attributes: &[KeyValue]) -> Option<&str> {
     }
 }
 
-// Field names for OTLP's dropped counts (candidates for `waggle_model::names`).
-const DROPPED_ATTRIBUTES: &str = "meta.dropped_attributes_count";
-const DROPPED_EVENTS: &str = "meta.dropped_events_count";
-const DROPPED_LINKS: &str = "meta.dropped_links_count";
-
 /// Counts rejected records and keeps the first reason for the response.
 struct Rejections {
     count: u64,

@@ -19,6 +19,6 @@ mod otlp_http;
 mod state;
 
 pub use api::api_router;
-pub use otlp_grpc::otlp_grpc_routes;
+pub use otlp_grpc::serve_otlp_grpc;
 pub use otlp_http::otlp_http_router;
 pub use state::{AppState, Limits};

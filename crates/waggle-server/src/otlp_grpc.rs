@@ -17,8 +17,35 @@ use waggle_store::StoreError;
 use crate::AppState;
 use crate::ingest::{Accepted, Export, IngestError, ingest};
 
-/// The gRPC services, ready to serve.
-pub fn otlp_grpc_routes(state: AppState) -> Routes {
+/// Serves OTLP/gRPC on `listener` until `shutdown` resolves.
+pub async fn serve_otlp_grpc(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), tonic::transport::Error> {
+    tonic::transport::Server::builder()
+        .layer(tower::util::MapResponseLayer::new(resource_exhausted_for_oversize))
+        .add_routes(routes(state))
+        .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(listener), shutdown)
+        .await
+}
+
+/// tonic answers OUT_OF_RANGE for a message over the size limit; gRPC's convention (grpc-core,
+/// grpc-go, the OpenTelemetry Collector) is RESOURCE_EXHAUSTED, which clients know not to retry.
+fn resource_exhausted_for_oversize<B>(mut response: axum::http::Response<B>) -> axum::http::Response<B> {
+    let headers = response.headers_mut();
+    let oversize = headers.get("grpc-status").is_some_and(|code| code == "11")
+        && headers.get("grpc-message").and_then(|message| message.to_str().ok()).is_some_and(|message| {
+            message.contains("message%20length%20too%20large") || message.contains("message length too large")
+        });
+    if oversize {
+        headers.insert("grpc-status", axum::http::HeaderValue::from_static("8"));
+    }
+    response
+}
+
+/// The gRPC services.
+fn routes(state: AppState) -> Routes {
     let max = state.limits.max_grpc_message_bytes;
     let receiver = OtlpGrpc { state };
     Routes::new(

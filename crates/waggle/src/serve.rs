@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use waggle_server::{AppState, api_router, otlp_grpc_routes, otlp_http_router};
+use waggle_server::{AppState, api_router, otlp_http_router, serve_otlp_grpc};
 use waggle_store::{DiskStore, Store};
 
 use crate::config::{ServeArgs, Settings};
@@ -54,9 +54,7 @@ async fn serve(settings: Settings, mode: Mode) -> Result<()> {
     let http =
         axum::serve(http_listener, otlp_http_router(state.clone())).with_graceful_shutdown(stopped(stop.clone()));
     let web = axum::serve(web_listener, api_router(state.clone())).with_graceful_shutdown(stopped(stop.clone()));
-    let grpc = tonic::transport::Server::builder()
-        .add_routes(otlp_grpc_routes(state))
-        .serve_with_incoming_shutdown(tonic::transport::server::TcpIncoming::from(grpc_listener), stopped(stop));
+    let grpc = serve_otlp_grpc(grpc_listener, state, stopped(stop));
     print_banner(&settings, addrs, &mode);
     tokio::spawn(async move {
         wait_for_signal().await;

@@ -7,8 +7,8 @@ use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use waggle_model::{Batch, Event, EventKind, Field, IdError, Origin, SpanId, TraceId, names};
 
 use super::{
-    Converted, DROPPED_ATTRIBUTES, Rejections, RequestContext, UNKNOWN_LOG_SOURCE, any_value_to_value,
-    attributes_to_fields, int, nanos, push_dropped, push_scope_and_team, service_name, unique_fields,
+    Converted, Rejections, RequestContext, UNKNOWN_LOG_SOURCE, any_value_to_value, attributes_to_fields, int, nanos,
+    push_dropped, push_scope_and_team, service_name, unique_fields,
 };
 
 /// Converts a logs export into events. Never fails: records with malformed ids are counted in
@@ -38,7 +38,7 @@ pub fn logs_to_batch(request: ExportLogsServiceRequest, context: &RequestContext
                 };
                 let mut fields = record_derived_fields(&mut record);
                 fields.extend_from_slice(&scope_and_team);
-                push_dropped(&mut fields, DROPPED_ATTRIBUTES, record.dropped_attributes_count);
+                push_dropped(&mut fields, names::DROPPED_ATTRIBUTES, record.dropped_attributes_count);
                 fields.extend_from_slice(&resource_fields);
                 fields.extend_from_slice(&scope_fields);
                 fields.extend(attributes_to_fields(record.attributes, Origin::Attribute));

@@ -9,8 +9,8 @@ use opentelemetry_proto::tonic::trace::v1::{Span, Status};
 use waggle_model::{Batch, Event, EventKind, Field, Origin, SpanId, TraceId, Value, names};
 
 use super::{
-    Converted, DROPPED_ATTRIBUTES, DROPPED_EVENTS, DROPPED_LINKS, Rejections, RequestContext, UNKNOWN_SERVICE,
-    attributes_to_fields, int, is_classic_key, nanos, push_dropped, push_scope_and_team, service_name, unique_fields,
+    Converted, Rejections, RequestContext, UNKNOWN_SERVICE, attributes_to_fields, int, is_classic_key, nanos,
+    push_dropped, push_scope_and_team, service_name, unique_fields,
 };
 
 /// Converts a trace export into events. Never fails: spans with invalid ids are counted in
@@ -104,9 +104,9 @@ fn span_to_events(span: Span, scope_context: &ScopeContext<'_>) -> Result<Vec<Ev
     let status = span.status.unwrap_or_default();
     let mut fields = span_derived_fields(&span.name, span.kind, &status, &span.trace_state, span.flags);
     fields.extend_from_slice(scope_context.scope_and_team);
-    push_dropped(&mut fields, DROPPED_ATTRIBUTES, span.dropped_attributes_count);
-    push_dropped(&mut fields, DROPPED_EVENTS, span.dropped_events_count);
-    push_dropped(&mut fields, DROPPED_LINKS, span.dropped_links_count);
+    push_dropped(&mut fields, names::DROPPED_ATTRIBUTES, span.dropped_attributes_count);
+    push_dropped(&mut fields, names::DROPPED_EVENTS, span.dropped_events_count);
+    push_dropped(&mut fields, names::DROPPED_LINKS, span.dropped_links_count);
     fields.extend_from_slice(scope_context.resource_fields);
     fields.extend_from_slice(scope_context.scope_fields);
     fields.extend(attributes_to_fields(span.attributes, Origin::Attribute));
@@ -172,7 +172,7 @@ fn span_kind_name(kind: i32) -> &'static str {
 
 fn span_event_to_event(span_event: OtlpEvent, ids: &SpanIds, scope_context: &ScopeContext<'_>) -> Event {
     let mut fields = vec![Field::new(names::NAME, Value::Str(span_event.name), Origin::Derived)];
-    push_dropped(&mut fields, DROPPED_ATTRIBUTES, span_event.dropped_attributes_count);
+    push_dropped(&mut fields, names::DROPPED_ATTRIBUTES, span_event.dropped_attributes_count);
     fields.extend_from_slice(scope_context.resource_fields);
     fields.extend(attributes_to_fields(span_event.attributes, Origin::Attribute));
     Event {
@@ -199,7 +199,7 @@ fn link_to_event(
         Field::new(names::LINK_SPAN_ID, link_span_id.to_hex(), Origin::Derived),
     ];
     push_trace_state_and_flags(&mut fields, &link.trace_state, link.flags);
-    push_dropped(&mut fields, DROPPED_ATTRIBUTES, link.dropped_attributes_count);
+    push_dropped(&mut fields, names::DROPPED_ATTRIBUTES, link.dropped_attributes_count);
     fields.extend_from_slice(scope_context.resource_fields);
     fields.extend(attributes_to_fields(link.attributes, Origin::Attribute));
     Event {
