@@ -45,9 +45,13 @@ struct IngestArgs {
     /// Distinct pre-built requests to cycle through (more than a segment's worth of spans)
     #[arg(long, default_value_t = 600)]
     pool: usize,
-    /// Data directory (default: a temporary one, removed afterwards)
+    /// Data directory (default: a temporary one, removed afterwards); with several runs, the last
+    /// run's data is left there
     #[arg(long)]
     data_dir: Option<std::path::PathBuf>,
+    /// Repeat the whole measurement (fresh server and data each time) and report medians
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
 }
 
 fn main() -> Result<()> {
@@ -64,6 +68,24 @@ fn percentile(sorted: &[f64], quantile: f64) -> f64 {
 }
 
 fn ingest(args: IngestArgs) -> Result<()> {
+    let mut reports = Vec::new();
+    for run in 1..=args.runs.max(1) {
+        eprintln!("run {run} of {}", args.runs.max(1));
+        reports.push(ingest_once(&args)?);
+    }
+    let median = |key: &str| {
+        let mut values: Vec<f64> = reports.iter().filter_map(|report| report[key].as_f64()).collect();
+        values.sort_by(f64::total_cmp);
+        percentile(&values, 0.5)
+    };
+    let keys: Vec<String> = reports[0].as_object().map(|object| object.keys().cloned().collect()).unwrap_or_default();
+    let medians: serde_json::Map<String, serde_json::Value> = keys.iter().map(|key| (key.clone(), serde_json::json!(median(key)))).collect();
+    let summary = serde_json::json!({ "runs": reports, "median": medians });
+    println!("{}", serde_json::to_string_pretty(&summary).context("report")?);
+    Ok(())
+}
+
+fn ingest_once(args: &IngestArgs) -> Result<serde_json::Value> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos() as u64;
     eprintln!("building {} requests of {} spans...", args.pool, args.batch);
     let pool: Vec<(Vec<u8>, usize)> = std::thread::scope(|scope| {
@@ -88,6 +110,10 @@ fn ingest(args: IngestArgs) -> Result<()> {
 
     let temp = tempfile::tempdir()?;
     let data_dir = args.data_dir.clone().unwrap_or_else(|| temp.path().to_owned());
+    if data_dir.exists() && args.data_dir.is_some() {
+        // Each run starts empty.
+        std::fs::remove_dir_all(&data_dir).with_context(|| format!("cannot clear {}", data_dir.display()))?;
+    }
     let server = server::Server::start(&args.waggle, &data_dir)?;
     eprintln!(
         "waggle pid {} at {}; loading for up to {} s with {} connections",
@@ -168,7 +194,6 @@ fn ingest(args: IngestArgs) -> Result<()> {
         "connections": args.connections,
         "batch": args.batch,
     });
-    println!("{}", serde_json::to_string_pretty(&report).context("report")?);
     server.stop();
-    Ok(())
+    Ok(report)
 }
