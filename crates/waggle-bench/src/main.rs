@@ -79,7 +79,8 @@ fn ingest(args: IngestArgs) -> Result<()> {
         percentile(&values, 0.5)
     };
     let keys: Vec<String> = reports[0].as_object().map(|object| object.keys().cloned().collect()).unwrap_or_default();
-    let medians: serde_json::Map<String, serde_json::Value> = keys.iter().map(|key| (key.clone(), serde_json::json!(median(key)))).collect();
+    let medians: serde_json::Map<String, serde_json::Value> =
+        keys.iter().map(|key| (key.clone(), serde_json::json!(median(key)))).collect();
     let summary = serde_json::json!({ "runs": reports, "median": medians });
     println!("{}", serde_json::to_string_pretty(&summary).context("report")?);
     Ok(())

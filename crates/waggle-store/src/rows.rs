@@ -90,31 +90,37 @@ pub(crate) fn split_header(header: u8) -> Result<(Origin, u8)> {
     Ok((origin, header & 0x0f))
 }
 
-/// Decodes a batch, calling `visit` for each event in order.
-pub(crate) fn decode_batch(bytes: &[u8], visit: &mut dyn FnMut(Event) -> Result<()>) -> Result<()> {
-    let mut reader = Reader::new(bytes);
+/// Reads the version byte and the string table that open every record.
+fn read_header<'a>(reader: &mut Reader<'a>) -> Result<Vec<&'a str>> {
     if reader.u8()? != VERSION {
         return Err(StoreError::Corrupt("unknown row encoding version".into()));
     }
     let num_strings = reader.len()?;
     let mut strings = Vec::with_capacity(num_strings);
     for _ in 0..num_strings {
-        strings.push(reader.string()?);
+        strings.push(std::str::from_utf8(reader.bytes()?).map_err(|_| StoreError::Corrupt("string table".into()))?);
     }
-    let lookup = |index: u64| -> Result<&String> {
-        strings.get(index as usize).ok_or_else(|| StoreError::Corrupt("string index out of range".into()))
+    Ok(strings)
+}
+
+/// Decodes a batch, calling `visit` for each event in order.
+pub(crate) fn decode_batch(bytes: &[u8], visit: &mut dyn FnMut(Event) -> Result<()>) -> Result<()> {
+    let mut reader = Reader::new(bytes);
+    let strings = read_header(&mut reader)?;
+    let lookup = |index: u64| -> Result<&str> {
+        strings.get(index as usize).copied().ok_or_else(|| StoreError::Corrupt("string index out of range".into()))
     };
     let num_events = reader.len()?;
     for _ in 0..num_events {
         let kind = EventKind::from_code(reader.u8()?).ok_or_else(|| StoreError::Corrupt("bad event kind".into()))?;
-        let dataset = lookup(reader.uvarint()?)?.clone();
+        let dataset = lookup(reader.uvarint()?)?.to_owned();
         let time_unix_nano = reader.ivarint()?;
         let duration_nano = reader.ivarint()?;
         let (trace_id, span_id, parent_id) = read_ids(&mut reader)?;
         let num_fields = reader.len()?;
         let mut fields = Vec::with_capacity(num_fields);
         for _ in 0..num_fields {
-            let key = lookup(reader.uvarint()?)?.clone();
+            let key = lookup(reader.uvarint()?)?.to_owned();
             let (origin, tag) = split_header(reader.u8()?)?;
             fields.push(Field { key, value: reader.value_payload(tag)?, origin });
         }
@@ -153,14 +159,8 @@ pub(crate) struct RawField<'a> {
 /// Walks a batch without decoding values: `visit` gets the record's strings and each row.
 pub(crate) fn decode_raw(bytes: &[u8], visit: &mut dyn FnMut(&[&str], &RawRow<'_>) -> Result<()>) -> Result<()> {
     let mut reader = Reader::new(bytes);
-    if reader.u8()? != VERSION {
-        return Err(StoreError::Corrupt("unknown row encoding version".into()));
-    }
-    let num_strings = reader.len()?;
-    let mut strings = Vec::with_capacity(num_strings);
-    for _ in 0..num_strings {
-        strings.push(std::str::from_utf8(reader.bytes()?).map_err(|_| StoreError::Corrupt("string table".into()))?);
-    }
+    let strings = read_header(&mut reader)?;
+    let num_strings = strings.len();
     let check = |index: u64| -> Result<u32> {
         if index < num_strings as u64 {
             Ok(index as u32)

@@ -3,14 +3,19 @@
 
 use std::time::Duration;
 
+/// Splits `12.5MiB` into the number and the unit text.
+fn number_and_unit<'a>(text: &'a str, hint: &str) -> Result<(f64, &'a str), String> {
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number = number.parse().map_err(|_| format!("{text:?} is not {hint}"))?;
+    Ok((number, unit.trim()))
+}
+
 /// Parses a duration such as `30s` or `7d`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 =
-        number.parse().map_err(|_| format!("{text:?} is not a duration; use e.g. 500ms, 30s, 5m, 1h or 7d"))?;
-    let seconds = match unit.trim() {
+    let (number, unit) = number_and_unit(text, "a duration; use e.g. 500ms, 30s, 5m, 1h or 7d")?;
+    let seconds = match unit {
         "ms" => number / 1000.0,
         "s" | "" => number,
         "m" => number * 60.0,
@@ -24,11 +29,8 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Parses a size such as `512MiB` into bytes.
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let number: f64 =
-        number.parse().map_err(|_| format!("{text:?} is not a size; use e.g. 512MiB, 10GiB or a byte count"))?;
-    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+    let (number, unit) = number_and_unit(text, "a size; use e.g. 512MiB, 10GiB or a byte count")?;
+    let multiplier: u64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "kb" => 1_000,
         "kib" | "k" => 1 << 10,
