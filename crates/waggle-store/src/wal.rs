@@ -29,6 +29,8 @@ pub(crate) struct WalWriter {
     dir: PathBuf,
     file: File,
     path: PathBuf,
+    /// Sequence number the file's first record gets (its name).
+    first_seq: u64,
     pending: Vec<u8>,
 }
 
@@ -53,8 +55,7 @@ pub(crate) fn list(dir: &Path) -> Result<Vec<(u64, PathBuf)>> {
     Ok(files)
 }
 
-/// Reads every intact record of one file. Returns the records and the byte length of the intact
-/// prefix; `truncate` cuts a torn tail off the file.
+/// Reads every intact record of one file; `truncate` cuts a torn tail off the file.
 pub(crate) fn replay_file(path: &Path, truncate: bool) -> Result<Vec<WalRecord>> {
     let mut bytes = Vec::new();
     File::open(path)
@@ -101,7 +102,12 @@ impl WalWriter {
             file.write_all(MAGIC).and_then(|()| file.sync_all()).map_err(StoreError::io("writing wal header"))?;
         }
         sync_dir(dir)?;
-        Ok(Self { dir: dir.to_owned(), file, path, pending: Vec::new() })
+        Ok(Self { dir: dir.to_owned(), file, path, first_seq, pending: Vec::new() })
+    }
+
+    /// True while no record has gone into this file: `next_seq` is the writer's next number.
+    pub(crate) fn holds_no_records(&self, next_seq: u64) -> bool {
+        next_seq == self.first_seq
     }
 
     /// The file's path.

@@ -261,4 +261,9 @@ fn test_store_recovers_from_a_replayed_head_over_the_memory_cap() {
     }
     assert!(accepted, "appends still refused after 5 s");
     assert_eq!(count(&store), 51);
+    // Regression: the freeze right after recovery "rotated" to the live WAL file's own name, and the
+    // flusher deleted it with the acknowledged batch inside.
+    drop(store);
+    let store = DiskStore::open(config(dir.path())).unwrap();
+    assert_eq!(count(&store), 51, "an acknowledged batch was lost across a restart");
 }

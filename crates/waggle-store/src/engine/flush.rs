@@ -88,8 +88,12 @@ fn flush(shared: &Shared, frozen: &Arc<Frozen>) -> Result<()> {
     let mut segments = Vec::new();
     for ((table, dataset, hour), builder) in builders {
         let dir = partition_dir(&shared.segments_dir, table, &dataset);
-        fs::create_dir_all(&dir).map_err(StoreError::io(format!("creating {}", dir.display())))?;
-        sync_dir(dir.parent().expect("partition dir has a parent"))?;
+        if !dir.is_dir() {
+            fs::create_dir_all(&dir).map_err(StoreError::io(format!("creating {}", dir.display())))?;
+            // The new table and dataset directories must survive a power loss too.
+            sync_dir(dir.parent().expect("partition dir has a parent"))?;
+            sync_dir(&shared.segments_dir)?;
+        }
         let stem = format!("{hour}-{:020}", seq_range.1);
         let spec = SegmentSpec { table, dataset: &dataset, hour, seq_range };
         debug_assert!(builder.rows() > 0);
@@ -102,12 +106,16 @@ fn flush(shared: &Shared, frozen: &Arc<Frozen>) -> Result<()> {
         view.segments.extend(segments);
         view.frozen.retain(|other| !Arc::ptr_eq(other, frozen));
     }
+    // The segments are in the view: from here on nothing may fail the flush, or a retry would add
+    // them twice. A WAL file left behind is only replayed and skipped on the next start.
     for path in &frozen.wal_files {
         if let Err(err) = fs::remove_file(path) {
             tracing::warn!(path = %path.display(), %err, "could not remove flushed write-ahead log");
         }
     }
-    sync_dir(&shared.wal_dir)?;
+    if let Err(err) = sync_dir(&shared.wal_dir) {
+        tracing::warn!(%err, "could not sync the write-ahead log directory");
+    }
     tracing::debug!(
         rows = frozen.head.rows,
         num_segments,

@@ -12,7 +12,7 @@ use crate::StoreConfig;
 use crate::error::{Result, StoreError};
 use crate::head::{Head, HeadChunk};
 use crate::segment::{Segment, hour_of};
-use crate::wal::{self, WalWriter};
+use crate::wal::{self, WalWriter, sync_dir};
 
 pub(crate) struct Recovered {
     /// Held for the store's lifetime; `None` when read-only.
@@ -48,7 +48,13 @@ pub(crate) fn recover(config: &StoreConfig, read_only: bool) -> Result<Recovered
         }
     }
     let lock = if read_only { None } else { Some(lock(root)?) };
+    if !read_only {
+        sync_dir(root)?;
+    }
 
+    // WAL files are listed before segments are loaded: a live waggle (beside a read-only open)
+    // deletes WAL files only after their segments exist, so no row falls between the two.
+    let wal_files = wal::list(&wal_dir)?;
     let segments = load_segments(&segments_dir, read_only)?;
     let mut coverage: Coverage = HashMap::new();
     let mut max_seq = 0;
@@ -62,7 +68,9 @@ pub(crate) fn recover(config: &StoreConfig, read_only: bool) -> Result<Recovered
     let mut head = Head::default();
     let mut closed_wal_files = Vec::new();
     let mut num_replayed = 0u64;
-    for (_, path) in wal::list(&wal_dir)? {
+    for (first_seq, path) in wal_files {
+        // Sequence numbers never go back, even when the files are empty and the segments expired.
+        max_seq = max_seq.max(first_seq.saturating_sub(1));
         for record in wal::replay_file(&path, !read_only)? {
             max_seq = max_seq.max(record.seq);
             let seq = record.seq;

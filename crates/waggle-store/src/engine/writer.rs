@@ -63,19 +63,24 @@ impl Writer {
                 bytes += request.chunk.bytes();
                 group.push(request);
             }
-            self.commit(group);
+            if !self.commit(group) {
+                // Queued requests are dropped: their tickets resolve as unavailable.
+                return;
+            }
             self.freeze_if_due();
         }
     }
 
-    fn commit(&mut self, mut group: Vec<WriteRequest>) {
+    /// Writes and fsyncs a group, then acknowledges it. Returns false when the WAL failed: the
+    /// writer then stops, since records after a partial write would be cut off at the next replay.
+    fn commit(&mut self, mut group: Vec<WriteRequest>) -> bool {
         for request in &mut group {
             request.chunk.seq = self.next_seq;
             self.next_seq += 1;
             self.wal.push(request.chunk.seq, &request.chunk.payload);
         }
         if let Err(err) = self.wal.commit() {
-            // Nothing in this group was acknowledged; refuse everything after it too, since the
+            // Nothing in this group was acknowledged; nothing after it may be either, since the
             // WAL's state is unknown.
             let reason = format!("write-ahead log failed: {err}");
             tracing::error!(%reason, "refusing further writes");
@@ -83,7 +88,7 @@ impl Writer {
             for request in group {
                 let _ = request.reply.send(Err(StoreError::Unavailable(reason.clone())));
             }
-            return;
+            return false;
         }
         let mut replies = Vec::with_capacity(group.len());
         {
@@ -97,6 +102,7 @@ impl Writer {
         for reply in replies {
             let _ = reply.send(Ok(()));
         }
+        true
     }
 
     fn freeze_if_due(&mut self) {
@@ -110,14 +116,17 @@ impl Writer {
         if !due || frozen >= MAX_FROZEN {
             return;
         }
-        let closed = match self.wal.rotate(self.next_seq) {
-            Ok(path) => path,
-            Err(err) => {
-                tracing::warn!(%err, "could not rotate the write-ahead log; will retry");
-                return;
+        // Right after recovery the live file holds none of the head's records (they are all in the
+        // older files): it must stay live, not be handed to the flusher for deletion.
+        if !self.wal.holds_no_records(self.next_seq) {
+            match self.wal.rotate(self.next_seq) {
+                Ok(closed) => self.closed_wal_files.push(closed),
+                Err(err) => {
+                    tracing::warn!(%err, "could not rotate the write-ahead log; will retry");
+                    return;
+                }
             }
-        };
-        self.closed_wal_files.push(closed);
+        }
         let frozen = {
             let mut view = self.shared.view.write();
             let frozen = Arc::new(Frozen {
