@@ -73,7 +73,7 @@ pub fn recent_traces(store: &dyn Store, params: &RecentTraces) -> Result<RecentP
         ..ScanRequest::all(SignalTable::Traces)
     };
     let mut tallies: HashMap<TraceId, TraceTally> = HashMap::new();
-    let mut roots = Vec::new();
+    let mut roots: Vec<(TraceId, RecentTrace)> = Vec::new();
     store.scan(&request, &mut |event| {
         let Some(trace_id) = event.trace_id.filter(|_| event.kind == EventKind::Span) else {
             return ControlFlow::Continue(());
@@ -87,25 +87,31 @@ pub fn recent_traces(store: &dyn Store, params: &RecentTraces) -> Result<RecentP
         let wanted_duration = params.min_duration_ms.is_none_or(|min| duration_ms >= min)
             && params.max_duration_ms.is_none_or(|max| duration_ms <= max);
         if event.parent_id.is_none() && in_range && wanted_dataset && wanted_duration {
-            roots.push(RecentTrace {
-                trace_id: trace_id.to_hex(),
-                root_name: event.name().to_owned(),
-                service_name: event.str_field(names::SERVICE_NAME).to_owned(),
-                dataset: event.dataset.clone(),
-                start_time_unix_nano: event.time_unix_nano,
-                duration_ms,
-                span_count: 0,
-                error: false,
-            });
+            roots.push((
+                trace_id,
+                RecentTrace {
+                    trace_id: trace_id.to_hex(),
+                    root_name: event.name().to_owned(),
+                    service_name: event.str_field(names::SERVICE_NAME).to_owned(),
+                    dataset: event.dataset.clone(),
+                    start_time_unix_nano: event.time_unix_nano,
+                    duration_ms,
+                    span_count: 0,
+                    error: false,
+                },
+            ));
         }
         ControlFlow::Continue(())
     })?;
-    for root in &mut roots {
-        let id = TraceId::from_hex(&root.trace_id).expect("hex written above");
-        let tally = &tallies[&id];
-        root.span_count = tally.span_count;
-        root.error = tally.error;
-    }
+    let mut roots: Vec<RecentTrace> = roots
+        .into_iter()
+        .map(|(trace_id, mut root)| {
+            let tally = &tallies[&trace_id];
+            root.span_count = tally.span_count;
+            root.error = tally.error;
+            root
+        })
+        .collect();
     roots.retain(|root| params.error.is_none_or(|error| root.error == error));
     roots.sort_by(|a, b| (b.start_time_unix_nano, &b.trace_id).cmp(&(a.start_time_unix_nano, &a.trace_id)));
     if let Some((time, trace)) = &after {

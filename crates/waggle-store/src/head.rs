@@ -92,11 +92,12 @@ impl HeadChunk {
     /// Rebuilds a chunk from a replayed WAL record, keeping only the rows `keep` accepts.
     pub(crate) fn from_wal(seq: u64, payload: Vec<u8>, keep: &dyn Fn(&Event) -> bool) -> Result<Option<Self>> {
         let events = decode_payload(&payload)?;
-        let kept: Vec<Event> = events.iter().filter(|event| keep(event)).cloned().collect();
+        let total = events.len();
+        let kept: Vec<Event> = events.into_iter().filter(|event| keep(event)).collect();
         if kept.is_empty() {
             return Ok(None);
         }
-        if kept.len() == events.len() {
+        if kept.len() == total {
             return Ok(Some(Self::summarize(seq, payload, &kept)));
         }
         let mut chunk = Self::encode(&Batch { events: kept })?;

@@ -26,7 +26,7 @@ fn parse_time(text: &str, now_nanos: i64) -> Result<i64> {
         return Ok((seconds * 1e9) as i64);
     }
     if let Ok(age) = parse_duration(text) {
-        return Ok(now_nanos - age.as_nanos() as i64);
+        return Ok(now_nanos.saturating_sub(age.as_nanos().min(i64::MAX as u128) as i64));
     }
     parse_rfc3339(text).with_context(|| {
         format!("{text:?} is not a time: use unix seconds, an age such as 2h, or 2026-11-21T10:00:00Z")

@@ -23,7 +23,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         "d" => number * 86400.0,
         other => return Err(format!("unknown duration unit {other:?} in {text:?}; use ms, s, m, h or d")),
     };
-    Ok(Duration::from_secs_f64(seconds))
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text:?} is not a duration waggle can use"))
 }
 
 /// Parses a size such as `512MiB` into bytes.
@@ -54,6 +54,7 @@ mod tests {
         assert_eq!(parse_duration("7d").unwrap(), Duration::from_secs(7 * 86400));
         assert_eq!(parse_duration("1.5h").unwrap(), Duration::from_secs(5400));
         assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("99999999999999999999d").is_err());
         assert_eq!(parse_size("512MiB").unwrap(), 512 << 20);
         assert_eq!(parse_size("10GiB").unwrap(), 10 << 30);
         assert_eq!(parse_size("1000").unwrap(), 1000);

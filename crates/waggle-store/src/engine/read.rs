@@ -131,12 +131,13 @@ pub(crate) fn datasets(shared: &Shared) -> Vec<DatasetInfo> {
 }
 
 pub(crate) fn stats(shared: &Shared) -> StoreStats {
-    let view = shared.view.read();
-    let heads = std::iter::once(&view.active).chain(view.frozen.iter().map(|frozen| &frozen.head));
-    let (head_rows, head_bytes) = heads.fold((0, 0), |(rows, bytes), head| (rows + head.rows, bytes + head.bytes));
+    // Directory I/O before taking the lock: the writer needs it for every commit.
     let wal_bytes = std::fs::read_dir(&shared.wal_dir)
         .map(|entries| entries.filter_map(|entry| entry.ok()?.metadata().ok()).map(|meta| meta.len()).sum())
         .unwrap_or(0);
+    let view = shared.view.read();
+    let heads = std::iter::once(&view.active).chain(view.frozen.iter().map(|frozen| &frozen.head));
+    let (head_rows, head_bytes) = heads.fold((0, 0), |(rows, bytes), head| (rows + head.rows, bytes + head.bytes));
     StoreStats {
         head_rows,
         head_bytes,

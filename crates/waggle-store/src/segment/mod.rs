@@ -32,6 +32,8 @@ const MAGIC: &[u8; 8] = b"WGLSEG01";
 const END_MAGIC: &[u8; 8] = b"WGLSEGND";
 const TRAILER: usize = 16;
 const FORMAT_VERSION: u32 = 1;
+/// No column of a segment we write comes near this; a footer claiming more is corrupt.
+const MAX_COLUMN_RAW_BYTES: u64 = 4 << 30;
 
 /// Where a column's bytes are and what they hold.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -80,12 +82,12 @@ impl SegmentMeta {
     }
 }
 
-/// An open segment: its footer and bloom in memory, columns read on demand.
+/// A checked segment: its footer and bloom in memory, columns read on demand. The file is opened
+/// only while a scan reads it, so thousands of segments do not hold thousands of descriptors.
 pub(crate) struct Segment {
     pub(crate) path: PathBuf,
     pub(crate) meta: SegmentMeta,
     pub(crate) size_bytes: u64,
-    file: File,
     bloom: Bloom,
 }
 
@@ -138,19 +140,28 @@ impl Segment {
                 return Err(corrupt(path, &format!("column {} out of range", column.name)));
             }
         }
-        if meta.fixed.len() != 4 {
-            return Err(corrupt(path, "missing fixed columns"));
+        // Sizes the reader will allocate come from the footer: hold them to what the file can mean.
+        if meta.fixed.len() != 4 || meta.fixed[0].raw_len != meta.rows {
+            return Err(corrupt(path, "fixed columns missing or of the wrong length"));
         }
-        let mut segment = Self { path: path.to_owned(), meta, size_bytes, file, bloom: Bloom::with_capacity(1) };
-        let bloom_bytes = segment.read_raw(&segment.meta.bloom.clone())?;
+        if meta
+            .fixed
+            .iter()
+            .chain(&meta.columns)
+            .chain(&meta.overflow)
+            .any(|column| column.raw_len > MAX_COLUMN_RAW_BYTES)
+        {
+            return Err(corrupt(path, "column length out of range"));
+        }
+        let mut segment = Self { path: path.to_owned(), meta, size_bytes, bloom: Bloom::with_capacity(1) };
+        let bloom_bytes = segment.read_raw(&file, &segment.meta.bloom.clone())?;
         segment.bloom = Bloom::from_bytes(&bloom_bytes).ok_or_else(|| corrupt(path, "bad bloom filter"))?;
         Ok(segment)
     }
 
-    fn read_raw(&self, column: &ColumnMeta) -> Result<Vec<u8>> {
+    fn read_raw(&self, file: &File, column: &ColumnMeta) -> Result<Vec<u8>> {
         let mut bytes = vec![0u8; column.len as usize];
-        self.file
-            .read_exact_at(&mut bytes, column.offset)
+        file.read_exact_at(&mut bytes, column.offset)
             .map_err(StoreError::io(format!("reading {}", self.path.display())))?;
         if crc32fast::hash(&bytes) != column.crc {
             return Err(corrupt(&self.path, &format!("column {} checksum mismatch", column.name)));
@@ -158,8 +169,8 @@ impl Segment {
         Ok(bytes)
     }
 
-    fn read_column(&self, column: &ColumnMeta) -> Result<Vec<u8>> {
-        let compressed = self.read_raw(column)?;
+    fn read_column(&self, file: &File, column: &ColumnMeta) -> Result<Vec<u8>> {
+        let compressed = self.read_raw(file, column)?;
         let raw = zstd::bulk::decompress(&compressed, column.raw_len as usize)
             .map_err(|err| corrupt(&self.path, &format!("column {}: {err}", column.name)))?;
         if raw.len() as u64 != column.raw_len {
@@ -181,8 +192,16 @@ impl Segment {
         select: &mut dyn FnMut(&RowHead) -> bool,
         visit: &mut dyn FnMut(Event) -> bool,
     ) -> Result<()> {
+        let file = match File::open(&self.path) {
+            Ok(file) => file,
+            // Retention deleted it since the caller's snapshot: its rows are past retention anyway.
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(err) => {
+                return Err(StoreError::Io { context: format!("opening {}", self.path.display()), source: err });
+            }
+        };
         let fixed: Vec<Vec<u8>> =
-            self.meta.fixed.iter().map(|column| self.read_column(column)).collect::<Result<_>>()?;
+            self.meta.fixed.iter().map(|column| self.read_column(&file, column)).collect::<Result<_>>()?;
         let (mut kinds, mut times, mut durations, mut ids) =
             (Reader::new(&fixed[0]), Reader::new(&fixed[1]), Reader::new(&fixed[2]), Reader::new(&fixed[3]));
         // First pass over the fixed columns: which rows are wanted at all.
@@ -208,16 +227,13 @@ impl Segment {
             .columns
             .iter()
             .filter(|column| wanted(&column.name))
-            .map(|column| Ok((column.name.as_str(), self.read_column(column)?)))
+            .map(|column| Ok((column.name.as_str(), self.read_column(&file, column)?)))
             .collect::<Result<_>>()?;
+        // The overflow column is read when a wanted key may be in it: one without a column of its own.
+        let has_own_column = |name: &String| self.meta.columns.iter().any(|column| &column.name == name);
         let overflow = match &self.meta.overflow {
-            Some(column)
-                if columns.is_none()
-                    || !columns.is_some_and(|names| {
-                        names.iter().all(|name| self.meta.columns.iter().any(|c| &c.name == name))
-                    }) =>
-            {
-                Some(self.read_column(column)?)
+            Some(column) if columns.is_none_or(|names| !names.iter().all(has_own_column)) => {
+                Some(self.read_column(&file, column)?)
             }
             _ => None,
         };
