@@ -13,7 +13,9 @@
 //! [storage]
 //! flush_interval = "30s"
 //! flush_max_rows = 200000
+//! flush_max_bytes = "64MiB"
 //! max_head_bytes = "128MiB"
+//! max_queued_batches = 256
 //! max_columns_per_segment = 1000
 //! [limits]
 //! max_body_bytes = "64MiB"
@@ -67,7 +69,9 @@ struct RetentionSection {
 struct StorageSection {
     flush_interval: Option<String>,
     flush_max_rows: Option<u64>,
+    flush_max_bytes: Option<String>,
     max_head_bytes: Option<String>,
+    max_queued_batches: Option<usize>,
     max_columns_per_segment: Option<usize>,
 }
 
@@ -111,9 +115,18 @@ pub struct ServeArgs {
     /// ... or when this many rows are in memory [default: 200000]
     #[arg(long, env = "WAGGLE_FLUSH_MAX_ROWS", value_name = "N")]
     pub flush_max_rows: Option<u64>,
+    /// ... or when this many compressed bytes are in memory [default: 64MiB]
+    #[arg(long, env = "WAGGLE_FLUSH_MAX_BYTES", value_name = "SIZE", value_parser = parse_size)]
+    pub flush_max_bytes: Option<u64>,
     /// Refuse writes (503) while more than this is waiting in memory [default: 128MiB]
     #[arg(long, env = "WAGGLE_MAX_HEAD_BYTES", value_name = "SIZE", value_parser = parse_size)]
     pub max_head_bytes: Option<u64>,
+    /// Refuse writes (503) while this many batches wait for the write-ahead log [default: 256]
+    #[arg(long, env = "WAGGLE_MAX_QUEUED_BATCHES", value_name = "N")]
+    pub max_queued_batches: Option<usize>,
+    /// Attribute keys with a column of their own per segment; rarer keys share one [default: 1000]
+    #[arg(long, env = "WAGGLE_MAX_COLUMNS_PER_SEGMENT", value_name = "N")]
+    pub max_columns_per_segment: Option<usize>,
     /// Largest OTLP/HTTP body after decompression [default: 64MiB]
     #[arg(long, env = "WAGGLE_MAX_BODY_BYTES", value_name = "SIZE", value_parser = parse_size)]
     pub max_body_bytes: Option<u64>,
@@ -190,7 +203,14 @@ impl ServeArgs {
             .max_head_bytes
             .or(unit(storage.max_head_bytes.as_ref(), "storage.max_head_bytes", parse_size)?)
             .unwrap_or(store.max_head_bytes);
-        store.max_columns_per_segment = storage.max_columns_per_segment.unwrap_or(store.max_columns_per_segment);
+        store.flush_max_bytes = self
+            .flush_max_bytes
+            .or(unit(storage.flush_max_bytes.as_ref(), "storage.flush_max_bytes", parse_size)?)
+            .unwrap_or(store.flush_max_bytes);
+        store.max_queued_batches =
+            self.max_queued_batches.or(storage.max_queued_batches).unwrap_or(store.max_queued_batches).max(1);
+        store.max_columns_per_segment =
+            self.max_columns_per_segment.or(storage.max_columns_per_segment).unwrap_or(store.max_columns_per_segment);
         let defaults = Limits::default();
         let limits = Limits {
             max_body_bytes: self
@@ -232,6 +252,16 @@ mod tests {
         assert_eq!(settings.store.retention_max_age, std::time::Duration::from_secs(2 * 86400));
         assert_eq!(settings.web_addr.port(), 9000);
         assert_eq!(settings.otlp_http_addr.port(), 4318);
+    }
+
+    #[test]
+    fn test_config_example_file_sets_every_store_setting() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../waggle.example.toml");
+        let settings = ServeArgs { config: Some(path), ..Default::default() }.resolve().unwrap();
+        assert_eq!(settings.store.data_dir, PathBuf::from("/var/lib/waggle"));
+        assert_eq!(settings.store.flush_max_bytes, 64 << 20);
+        assert_eq!(settings.store.max_queued_batches, 256);
+        assert_eq!(settings.limits.max_grpc_message_bytes, 16 << 20);
     }
 
     #[test]
