@@ -267,3 +267,42 @@ fn test_store_recovers_from_a_replayed_head_over_the_memory_cap() {
     let store = DiskStore::open(config(dir.path())).unwrap();
     assert_eq!(count(&store), 51, "an acknowledged batch was lost across a restart");
 }
+
+fn wait_flushed(store: &DiskStore) {
+    for _ in 0..200 {
+        if store.stats().head_rows == 0 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("head not flushed: {:?}", store.stats());
+}
+
+#[test]
+fn test_store_sequence_never_reuses_a_leftover_wal_name() {
+    // Regression: with every segment expired, recovery restarted sequence numbers below an empty
+    // leftover WAL file; the next rotation reopened that file as the live one after listing it for
+    // deletion, and the batch acknowledged next was lost at the following restart.
+    let dir = tempfile::tempdir().unwrap();
+    let mut flush_each = config(dir.path());
+    flush_each.flush_max_rows = 1;
+    flush_each.retention_max_bytes = 1;
+    {
+        let store = DiskStore::open(flush_each).unwrap();
+        append(&store, vec![span(1, 0, now_nanos())]);
+        wait_flushed(&store);
+        store.enforce_retention().unwrap();
+        assert_eq!(store.stats().segments, 0);
+    }
+    let mut flush_ten = config(dir.path());
+    flush_ten.flush_max_rows = 10;
+    {
+        let store = DiskStore::open(flush_ten.clone()).unwrap();
+        append(&store, (0..10).map(|index| span(2, index, now_nanos())).collect());
+        wait_flushed(&store);
+        append(&store, vec![span(3, 0, now_nanos())]);
+    }
+    let store = DiskStore::open(flush_ten).unwrap();
+    assert_eq!(trace_of(&store, 3).len(), 1, "the acknowledged batch after the flush was lost");
+    assert_eq!(trace_of(&store, 2).len(), 10);
+}
