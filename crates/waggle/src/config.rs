@@ -161,8 +161,17 @@ fn read_file(path: &Path) -> Result<FileConfig> {
     toml::from_str(&text).with_context(|| format!("config file {} is invalid", path.display()))
 }
 
-fn unit<T>(value: Option<&String>, key: &str, parse: fn(&str) -> Result<T, String>) -> Result<Option<T>> {
-    value.map(|text| parse(text).map_err(|err| anyhow::anyhow!("{key}: {err}"))).transpose()
+/// A setting written with a unit: the flag (or its environment variable) wins over the file's
+/// text, which is parsed with `parse` and reported under `key` when it is wrong.
+fn layered<T>(
+    flag: Option<T>,
+    file: &Option<String>,
+    key: &str,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Option<T>> {
+    let from_file =
+        file.as_deref().map(|text| parse(text).map_err(|err| anyhow::anyhow!("{key}: {err}"))).transpose()?;
+    Ok(flag.or(from_file))
 }
 
 impl ServeArgs {
@@ -174,53 +183,45 @@ impl ServeArgs {
         };
         let data_dir = self.data_dir.clone().or(file.data_dir).unwrap_or_else(default_data_dir);
         let mut store = StoreConfig::new(data_dir);
-        let retention = &file.retention;
-        let storage = &file.storage;
-        let pick = |flag: Option<std::time::Duration>, file: Option<std::time::Duration>, default| {
-            flag.or(file).unwrap_or(default)
-        };
-        store.retention_max_age = pick(
-            self.retention_max_age,
-            unit(retention.max_age.as_ref(), "retention.max_age", parse_duration)?,
-            store.retention_max_age,
-        );
-        store.retention_check_interval = pick(
+        let (retention, storage, limits) = (&file.retention, &file.storage, &file.limits);
+        store.retention_max_age =
+            layered(self.retention_max_age, &retention.max_age, "retention.max_age", parse_duration)?
+                .unwrap_or(store.retention_max_age);
+        store.retention_check_interval = layered(
             self.retention_check_interval,
-            unit(retention.check_interval.as_ref(), "retention.check_interval", parse_duration)?,
-            store.retention_check_interval,
-        );
-        store.flush_interval = pick(
-            self.flush_interval,
-            unit(storage.flush_interval.as_ref(), "storage.flush_interval", parse_duration)?,
-            store.flush_interval,
-        );
-        store.retention_max_bytes = self
-            .retention_max_bytes
-            .or(unit(retention.max_bytes.as_ref(), "retention.max_bytes", parse_size)?)
-            .unwrap_or(store.retention_max_bytes);
+            &retention.check_interval,
+            "retention.check_interval",
+            parse_duration,
+        )?
+        .unwrap_or(store.retention_check_interval);
+        store.flush_interval =
+            layered(self.flush_interval, &storage.flush_interval, "storage.flush_interval", parse_duration)?
+                .unwrap_or(store.flush_interval);
+        store.retention_max_bytes =
+            layered(self.retention_max_bytes, &retention.max_bytes, "retention.max_bytes", parse_size)?
+                .unwrap_or(store.retention_max_bytes);
+        store.max_head_bytes =
+            layered(self.max_head_bytes, &storage.max_head_bytes, "storage.max_head_bytes", parse_size)?
+                .unwrap_or(store.max_head_bytes);
+        store.flush_max_bytes =
+            layered(self.flush_max_bytes, &storage.flush_max_bytes, "storage.flush_max_bytes", parse_size)?
+                .unwrap_or(store.flush_max_bytes);
         store.flush_max_rows = self.flush_max_rows.or(storage.flush_max_rows).unwrap_or(store.flush_max_rows);
-        store.max_head_bytes = self
-            .max_head_bytes
-            .or(unit(storage.max_head_bytes.as_ref(), "storage.max_head_bytes", parse_size)?)
-            .unwrap_or(store.max_head_bytes);
-        store.flush_max_bytes = self
-            .flush_max_bytes
-            .or(unit(storage.flush_max_bytes.as_ref(), "storage.flush_max_bytes", parse_size)?)
-            .unwrap_or(store.flush_max_bytes);
         store.max_queued_batches =
             self.max_queued_batches.or(storage.max_queued_batches).unwrap_or(store.max_queued_batches).max(1);
         store.max_columns_per_segment =
             self.max_columns_per_segment.or(storage.max_columns_per_segment).unwrap_or(store.max_columns_per_segment);
         let defaults = Limits::default();
         let limits = Limits {
-            max_body_bytes: self
-                .max_body_bytes
-                .or(unit(file.limits.max_body_bytes.as_ref(), "limits.max_body_bytes", parse_size)?)
+            max_body_bytes: layered(self.max_body_bytes, &limits.max_body_bytes, "limits.max_body_bytes", parse_size)?
                 .map_or(defaults.max_body_bytes, |bytes| bytes as usize),
-            max_grpc_message_bytes: self
-                .max_grpc_message_bytes
-                .or(unit(file.limits.max_grpc_message_bytes.as_ref(), "limits.max_grpc_message_bytes", parse_size)?)
-                .map_or(defaults.max_grpc_message_bytes, |bytes| bytes as usize),
+            max_grpc_message_bytes: layered(
+                self.max_grpc_message_bytes,
+                &limits.max_grpc_message_bytes,
+                "limits.max_grpc_message_bytes",
+                parse_size,
+            )?
+            .map_or(defaults.max_grpc_message_bytes, |bytes| bytes as usize),
         };
         let localhost = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
         Ok(Settings {
