@@ -175,10 +175,21 @@ fn span_event_to_event(span_event: OtlpEvent, ids: &SpanIds, scope_context: &Sco
     push_dropped(&mut fields, names::DROPPED_ATTRIBUTES, span_event.dropped_attributes_count);
     fields.extend_from_slice(scope_context.resource_fields);
     fields.extend(attributes_to_fields(span_event.attributes, Origin::Attribute));
+    annotation(EventKind::SpanEvent, nanos(span_event.time_unix_nano), ids, scope_context, fields)
+}
+
+/// A row attached to its span (span event or link), as Honeycomb stores them.
+fn annotation(
+    kind: EventKind,
+    time_unix_nano: i64,
+    ids: &SpanIds,
+    scope_context: &ScopeContext<'_>,
+    fields: Vec<Field>,
+) -> Event {
     Event {
-        kind: EventKind::SpanEvent,
+        kind,
         dataset: scope_context.dataset.to_owned(),
-        time_unix_nano: nanos(span_event.time_unix_nano),
+        time_unix_nano,
         duration_nano: 0,
         trace_id: Some(ids.trace_id),
         span_id: None,
@@ -202,16 +213,7 @@ fn link_to_event(
     push_dropped(&mut fields, names::DROPPED_ATTRIBUTES, link.dropped_attributes_count);
     fields.extend_from_slice(scope_context.resource_fields);
     fields.extend(attributes_to_fields(link.attributes, Origin::Attribute));
-    Event {
-        kind: EventKind::Link,
-        dataset: scope_context.dataset.to_owned(),
-        time_unix_nano: span_start,
-        duration_nano: 0,
-        trace_id: Some(ids.trace_id),
-        span_id: None,
-        parent_id: Some(ids.span_id),
-        fields: unique_fields(fields),
-    }
+    annotation(EventKind::Link, span_start, ids, scope_context, fields)
 }
 
 #[cfg(test)]
