@@ -17,6 +17,7 @@
 
 mod bloom;
 mod codec;
+pub mod columns;
 mod config;
 mod engine;
 mod error;
@@ -26,9 +27,11 @@ mod segment;
 mod wal;
 
 use std::ops::ControlFlow;
+use std::sync::Arc;
 
 use waggle_model::{Batch, Event, SignalTable, TraceId};
 
+pub use columns::{CellType, Column, Part, PartInfo, PartReader, PartsRequest};
 pub use config::StoreConfig;
 pub use engine::DiskStore;
 pub use error::{Result, StoreError};
@@ -79,6 +82,17 @@ pub struct DatasetInfo {
     pub last_time_unix_nano: i64,
 }
 
+/// A field column and what it holds, for autocomplete.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ColumnInfo {
+    /// Field name.
+    pub name: String,
+    /// The value types seen, in [`CellType`] order.
+    pub types: Vec<CellType>,
+    /// Time of the latest row holding the field, unix ns.
+    pub last_written_unix_nano: i64,
+}
+
 /// Store-wide counters, for logs and benchmarks.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct StoreStats {
@@ -124,6 +138,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Datasets with their row counts and time ranges.
     fn datasets(&self) -> Result<Vec<DatasetInfo>>;
+
+    /// The parts holding a table's rows, for column-wise reads: a snapshot, readable on any thread.
+    fn parts(&self, request: &PartsRequest) -> Result<Vec<Arc<dyn Part>>>;
+
+    /// The field columns of a table (of some datasets, or all), with their types.
+    fn columns(&self, table: SignalTable, datasets: Option<&[String]>) -> Result<Vec<ColumnInfo>>;
 
     /// Counters.
     fn stats(&self) -> StoreStats;

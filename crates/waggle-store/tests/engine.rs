@@ -306,3 +306,64 @@ fn test_store_sequence_never_reuses_a_leftover_wal_name() {
     assert_eq!(trace_of(&store, 3).len(), 1, "the acknowledged batch after the flush was lost");
     assert_eq!(trace_of(&store, 2).len(), 10);
 }
+
+/// Every row of a table read column-wise, as (dataset, time, duration, trace id, user, name) tuples.
+fn read_parts(store: &DiskStore) -> Vec<(String, i64, i64, Option<TraceId>, Option<Value>, Option<Value>)> {
+    let mut rows = Vec::new();
+    for part in store.parts(&waggle_store::PartsRequest::all(SignalTable::Traces)).unwrap() {
+        let mut reader = part.open().unwrap();
+        let (times, durations, ids) = (reader.times().unwrap(), reader.durations().unwrap(), reader.ids().unwrap());
+        let user = reader.column("app.user_id").unwrap().unwrap();
+        let name = reader.column("name").unwrap().unwrap();
+        assert!(reader.column("no.such.field").unwrap().is_none());
+        assert_eq!(reader.kinds().unwrap().len(), times.len());
+        for row in 0..times.len() {
+            let dataset = part.info().dataset.clone();
+            rows.push((dataset, times[row], durations[row], ids.trace_ids[row], user.value(row), name.value(row)));
+        }
+    }
+    rows.sort_by_key(|row| (row.1, row.2));
+    rows
+}
+
+#[test]
+fn test_store_parts_read_the_same_columns_from_head_and_segments() {
+    let dir = tempfile::tempdir().unwrap();
+    let time = now_nanos();
+    let events: Vec<Event> = (0..20).map(|index| span(index % 3, index, time + index as i64)).collect();
+    let mut expected: Vec<_> = events
+        .iter()
+        .map(|event| {
+            let field = |key: &str| event.field(key).cloned();
+            (
+                event.dataset.clone(),
+                event.time_unix_nano,
+                event.duration_nano,
+                event.trace_id,
+                field("app.user_id"),
+                field("name"),
+            )
+        })
+        .collect();
+    expected.sort_by_key(|row| (row.1, row.2));
+    let mut cfg = config(dir.path());
+    cfg.flush_max_rows = 40;
+    let store = DiskStore::open(cfg.clone()).unwrap();
+    append(&store, events.clone());
+    assert_eq!(read_parts(&store), expected, "from the head");
+    let columns = store.columns(SignalTable::Traces, None).unwrap();
+    let names: Vec<&str> = columns.iter().map(|column| column.name.as_str()).collect();
+    assert_eq!(names, vec!["app.user_id", "name", "service.name"]);
+    assert_eq!(columns[0].types, vec![waggle_store::CellType::Int]);
+    append(&store, events.clone());
+    for _ in 0..100 {
+        if store.stats().head_rows == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(store.stats().head_rows, 0);
+    let doubled: Vec<_> = expected.iter().flat_map(|row| [row.clone(), row.clone()]).collect();
+    assert_eq!(read_parts(&store), doubled, "from segments");
+    assert_eq!(store.columns(SignalTable::Traces, Some(&["svc-1".to_owned()])).unwrap().len(), 3);
+}

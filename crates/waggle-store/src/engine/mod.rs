@@ -5,6 +5,7 @@
 //! of the view (head chunks, frozen heads, segments) under a short read lock and scan it unlocked.
 
 mod flush;
+mod parts;
 mod read;
 mod recovery;
 mod retention;
@@ -19,11 +20,12 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use parking_lot::{Mutex, RwLock};
-use waggle_model::{Batch, Event};
+use waggle_model::{Batch, Event, SignalTable};
 
+use crate::columns::{Part, PartsRequest};
 use crate::head::{Head, HeadChunk};
 use crate::segment::Segment;
-use crate::{AppendTicket, DatasetInfo, Result, ScanRequest, Store, StoreConfig, StoreError, StoreStats};
+use crate::{AppendTicket, ColumnInfo, DatasetInfo, Result, ScanRequest, Store, StoreConfig, StoreError, StoreStats};
 
 /// Flushes' worth of rows (`flush_max_rows` each) that may wait in memory before appends are refused.
 const MAX_HEADS_IN_MEMORY: u64 = 3;
@@ -181,6 +183,14 @@ impl Store for DiskStore {
 
     fn datasets(&self) -> Result<Vec<DatasetInfo>> {
         Ok(read::datasets(&self.shared))
+    }
+
+    fn parts(&self, request: &PartsRequest) -> Result<Vec<Arc<dyn Part>>> {
+        Ok(parts::parts(&self.shared, request))
+    }
+
+    fn columns(&self, table: SignalTable, datasets: Option<&[String]>) -> Result<Vec<ColumnInfo>> {
+        parts::columns(&self.shared, table, datasets)
     }
 
     fn stats(&self) -> StoreStats {

@@ -12,12 +12,12 @@ use crate::head::{Extent, HeadChunk};
 use crate::segment::Segment;
 use crate::{DatasetInfo, ScanRequest, StoreStats};
 
-struct Snapshot {
-    chunks: Vec<Arc<HeadChunk>>,
-    segments: Vec<Arc<Segment>>,
+pub(super) struct Snapshot {
+    pub(super) chunks: Vec<Arc<HeadChunk>>,
+    pub(super) segments: Vec<Arc<Segment>>,
 }
 
-fn snapshot(shared: &Shared) -> Snapshot {
+pub(super) fn snapshot(shared: &Shared) -> Snapshot {
     let view = shared.view.read();
     let mut chunks = view.active.chunks.clone();
     for frozen in &view.frozen {
@@ -30,7 +30,7 @@ fn wants_dataset(request: &ScanRequest, dataset: &str) -> bool {
     request.datasets.as_ref().is_none_or(|names| names.iter().any(|name| name == dataset))
 }
 
-fn overlaps(start: i64, end: i64, min_time: i64, max_time: i64) -> bool {
+pub(super) fn overlaps(start: i64, end: i64, min_time: i64, max_time: i64) -> bool {
     min_time < end && max_time >= start
 }
 

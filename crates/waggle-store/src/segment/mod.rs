@@ -25,6 +25,7 @@ pub(crate) use builder::{SegmentBuilder, SegmentSpec};
 
 use crate::bloom::Bloom;
 use crate::codec::{Reader, tag};
+use crate::columns::{Column, ColumnBuilder, Ids};
 use crate::error::{Result, StoreError};
 use crate::rows::{read_ids, split_header};
 
@@ -272,6 +273,115 @@ impl Segment {
         }
         Ok(())
     }
+}
+
+/// Column-wise decoding, for [`crate::columns`].
+impl Segment {
+    /// Opens the file for reading; `None` when retention deleted it since the caller's snapshot
+    /// (its rows are past retention anyway).
+    pub(crate) fn open_file(&self) -> Result<Option<File>> {
+        match File::open(&self.path) {
+            Ok(file) => Ok(Some(file)),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(StoreError::Io { context: format!("opening {}", self.path.display()), source: err }),
+        }
+    }
+
+    pub(crate) fn read_kinds(&self, file: &File) -> Result<Vec<EventKind>> {
+        let raw = self.read_column(file, &self.meta.fixed[0])?;
+        raw.iter().map(|&code| EventKind::from_code(code).ok_or_else(|| corrupt(&self.path, "bad kind"))).collect()
+    }
+
+    pub(crate) fn read_times(&self, file: &File) -> Result<Vec<i64>> {
+        let raw = self.read_column(file, &self.meta.fixed[1])?;
+        let mut reader = Reader::new(&raw);
+        let mut time = 0i64;
+        (0..self.meta.rows)
+            .map(|_| {
+                time = time.wrapping_add(reader.ivarint()?);
+                Ok(time)
+            })
+            .collect()
+    }
+
+    pub(crate) fn read_durations(&self, file: &File) -> Result<Vec<i64>> {
+        let raw = self.read_column(file, &self.meta.fixed[2])?;
+        let mut reader = Reader::new(&raw);
+        (0..self.meta.rows).map(|_| reader.ivarint()).collect()
+    }
+
+    pub(crate) fn read_ids(&self, file: &File) -> Result<Ids> {
+        let raw = self.read_column(file, &self.meta.fixed[3])?;
+        let mut reader = Reader::new(&raw);
+        let rows = self.meta.rows as usize;
+        let mut ids = Ids {
+            trace_ids: Vec::with_capacity(rows),
+            span_ids: Vec::with_capacity(rows),
+            parent_ids: Vec::with_capacity(rows),
+        };
+        for _ in 0..rows {
+            let (trace_id, span_id, parent_id) = read_ids(&mut reader)?;
+            ids.trace_ids.push(trace_id);
+            ids.span_ids.push(span_id);
+            ids.parent_ids.push(parent_id);
+        }
+        Ok(ids)
+    }
+
+    /// A field column, from its own column or the overflow; `None` when no row has the field.
+    pub(crate) fn read_field(&self, file: &File, name: &str) -> Result<Option<Column>> {
+        let rows = self.meta.rows as usize;
+        let mut builder = ColumnBuilder::with_capacity(rows);
+        if let Some(meta) = self.meta.columns.iter().find(|column| column.name == name) {
+            let raw = self.read_column(file, meta)?;
+            let mut reader = Reader::new(&raw);
+            for _ in 0..rows {
+                push_cell(&mut builder, &mut reader)?;
+            }
+            return Ok(Some(builder.finish()));
+        }
+        let Some(meta) = &self.meta.overflow else { return Ok(None) };
+        let raw = self.read_column(file, meta)?;
+        let mut reader = Reader::new(&raw);
+        let mut found = false;
+        for _ in 0..rows {
+            let mut pushed = false;
+            for _ in 0..reader.len()? {
+                let key = reader.bytes()?;
+                if key == name.as_bytes() && !pushed {
+                    push_cell(&mut builder, &mut reader)?;
+                    pushed = true;
+                } else {
+                    let (_, tag) = split_header(reader.u8()?)?;
+                    reader.skip_value_payload(tag)?;
+                }
+            }
+            if !pushed {
+                builder.push_null();
+            }
+            found |= pushed;
+        }
+        Ok(found.then(|| builder.finish()))
+    }
+}
+
+/// Decodes one `header, payload` cell into the builder.
+fn push_cell(builder: &mut ColumnBuilder, reader: &mut Reader<'_>) -> Result<()> {
+    let header = reader.u8()?;
+    if header == tag::NULL {
+        builder.push_null();
+        return Ok(());
+    }
+    let (_, value_tag) = split_header(header)?;
+    match value_tag {
+        tag::STR => builder
+            .push_str(std::str::from_utf8(reader.bytes()?).map_err(|_| StoreError::Corrupt("utf-8 string".into()))?),
+        tag::INT => builder.push_int(reader.ivarint()?),
+        tag::FLOAT => builder.push_float(f64::from_le_bytes(reader.array()?)),
+        tag::BOOL => builder.push_bool(reader.u8()? != 0),
+        other => builder.push(Some(&reader.value_payload(other)?)),
+    }
+    Ok(())
 }
 
 /// The fixed columns of a row, for deciding whether to read the rest.

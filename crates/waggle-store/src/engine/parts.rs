@@ -1,0 +1,214 @@
+//! Column-wise reads of [`DiskStore`](super::DiskStore): each segment is a part, and so is each
+//! dataset's share of a head chunk.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::sync::Arc;
+
+use waggle_model::{Event, EventKind, SignalTable};
+
+use super::{Shared, read};
+use crate::columns::{CellType, Column, ColumnBuilder, Ids, Part, PartInfo, PartReader, PartsRequest};
+use crate::error::Result;
+use crate::head::HeadChunk;
+use crate::segment::Segment;
+use crate::{ColumnInfo, codec::tag};
+
+pub(crate) fn parts(shared: &Shared, request: &PartsRequest) -> Vec<Arc<dyn Part>> {
+    let start = request.start_unix_nano.max(super::retention::cutoff(shared));
+    let end = request.end_unix_nano;
+    let snapshot = read::snapshot(shared);
+    let wants = |dataset: &str| request.datasets.as_ref().is_none_or(|names| names.iter().any(|name| name == dataset));
+    let mut parts: Vec<Arc<dyn Part>> = Vec::new();
+    for chunk in &snapshot.chunks {
+        if request.trace_id.is_some_and(|id| !chunk.bloom.may_contain(&id)) {
+            continue;
+        }
+        for ((table, dataset), extent) in &chunk.summary {
+            if *table == request.table && wants(dataset) && read::overlaps(start, end, extent.min_time, extent.max_time)
+            {
+                let info = PartInfo {
+                    dataset: dataset.clone(),
+                    rows: extent.rows,
+                    min_time_unix_nano: extent.min_time,
+                    max_time_unix_nano: extent.max_time,
+                };
+                parts.push(Arc::new(HeadPart { chunk: chunk.clone(), table: *table, info }));
+            }
+        }
+    }
+    for segment in &snapshot.segments {
+        let meta = &segment.meta;
+        if meta.table() == Some(request.table)
+            && wants(&meta.dataset)
+            && read::overlaps(start, end, meta.min_time, meta.max_time)
+            && request.trace_id.is_none_or(|id| segment.may_contain_trace(&id))
+        {
+            let info = PartInfo {
+                dataset: meta.dataset.clone(),
+                rows: meta.rows,
+                min_time_unix_nano: meta.min_time,
+                max_time_unix_nano: meta.max_time,
+            };
+            parts.push(Arc::new(SegmentPart { segment: segment.clone(), info }));
+        }
+    }
+    parts
+}
+
+/// Field names of a table with their types and latest row time, for autocomplete.
+pub(crate) fn columns(shared: &Shared, table: SignalTable, datasets: Option<&[String]>) -> Result<Vec<ColumnInfo>> {
+    let wants = |dataset: &str| datasets.is_none_or(|names| names.iter().any(|name| name == dataset));
+    let snapshot = read::snapshot(shared);
+    let mut found: BTreeMap<String, ColumnInfo> = BTreeMap::new();
+    let mut note = |name: &str, cell: CellType, time: i64| {
+        let info = found.entry(name.to_owned()).or_insert_with(|| ColumnInfo {
+            name: name.to_owned(),
+            types: Vec::new(),
+            last_written_unix_nano: time,
+        });
+        if !info.types.contains(&cell) {
+            info.types.push(cell);
+            info.types.sort();
+        }
+        info.last_written_unix_nano = info.last_written_unix_nano.max(time);
+    };
+    for segment in &snapshot.segments {
+        let meta = &segment.meta;
+        if meta.table() != Some(table) || !wants(&meta.dataset) {
+            continue;
+        }
+        for column in &meta.columns {
+            for (value_tag, cell) in TAG_TYPES {
+                if column.types & (1 << value_tag) != 0 {
+                    note(&column.name, cell, meta.max_time);
+                }
+            }
+        }
+    }
+    for chunk in &snapshot.chunks {
+        if !chunk.summary.keys().any(|(chunk_table, dataset)| *chunk_table == table && wants(dataset)) {
+            continue;
+        }
+        for event in chunk.events()? {
+            if event.kind.table() == table && wants(&event.dataset) {
+                for field in &event.fields {
+                    let mut builder = ColumnBuilder::with_capacity(1);
+                    builder.push(Some(&field.value));
+                    note(&field.key, builder.finish().types[0], event.time_unix_nano);
+                }
+            }
+        }
+    }
+    Ok(found.into_values().collect())
+}
+
+const TAG_TYPES: [(u8, CellType); 7] = [
+    (tag::STR, CellType::Str),
+    (tag::INT, CellType::Int),
+    (tag::FLOAT, CellType::Float),
+    (tag::BOOL, CellType::Bool),
+    (tag::BYTES, CellType::Other),
+    (tag::ARRAY, CellType::Other),
+    (tag::MAP, CellType::Other),
+];
+
+struct SegmentPart {
+    segment: Arc<Segment>,
+    info: PartInfo,
+}
+
+impl Part for SegmentPart {
+    fn info(&self) -> &PartInfo {
+        &self.info
+    }
+
+    fn open(&self) -> Result<Box<dyn PartReader + '_>> {
+        let file = self.segment.open_file()?;
+        Ok(Box::new(SegmentReader { segment: &self.segment, file }))
+    }
+}
+
+/// Reads a segment; a file deleted by retention since the snapshot reads as empty.
+struct SegmentReader<'a> {
+    segment: &'a Segment,
+    file: Option<File>,
+}
+
+impl PartReader for SegmentReader<'_> {
+    fn times(&mut self) -> Result<Vec<i64>> {
+        self.file.as_ref().map_or(Ok(Vec::new()), |file| self.segment.read_times(file))
+    }
+
+    fn durations(&mut self) -> Result<Vec<i64>> {
+        self.file.as_ref().map_or(Ok(Vec::new()), |file| self.segment.read_durations(file))
+    }
+
+    fn kinds(&mut self) -> Result<Vec<EventKind>> {
+        self.file.as_ref().map_or(Ok(Vec::new()), |file| self.segment.read_kinds(file))
+    }
+
+    fn ids(&mut self) -> Result<Ids> {
+        self.file.as_ref().map_or(Ok(Ids::default()), |file| self.segment.read_ids(file))
+    }
+
+    fn column(&mut self, name: &str) -> Result<Option<Column>> {
+        self.file.as_ref().map_or(Ok(None), |file| self.segment.read_field(file, name))
+    }
+}
+
+struct HeadPart {
+    chunk: Arc<HeadChunk>,
+    table: SignalTable,
+    info: PartInfo,
+}
+
+impl Part for HeadPart {
+    fn info(&self) -> &PartInfo {
+        &self.info
+    }
+
+    fn open(&self) -> Result<Box<dyn PartReader + '_>> {
+        let mut events = self.chunk.events()?;
+        events.retain(|event| event.kind.table() == self.table && event.dataset == self.info.dataset);
+        Ok(Box::new(EventsReader { events }))
+    }
+}
+
+/// Columns built from decoded rows.
+struct EventsReader {
+    events: Vec<Event>,
+}
+
+impl PartReader for EventsReader {
+    fn times(&mut self) -> Result<Vec<i64>> {
+        Ok(self.events.iter().map(|event| event.time_unix_nano).collect())
+    }
+
+    fn durations(&mut self) -> Result<Vec<i64>> {
+        Ok(self.events.iter().map(|event| event.duration_nano).collect())
+    }
+
+    fn kinds(&mut self) -> Result<Vec<EventKind>> {
+        Ok(self.events.iter().map(|event| event.kind).collect())
+    }
+
+    fn ids(&mut self) -> Result<Ids> {
+        Ok(Ids {
+            trace_ids: self.events.iter().map(|event| event.trace_id).collect(),
+            span_ids: self.events.iter().map(|event| event.span_id).collect(),
+            parent_ids: self.events.iter().map(|event| event.parent_id).collect(),
+        })
+    }
+
+    fn column(&mut self, name: &str) -> Result<Option<Column>> {
+        let mut builder = ColumnBuilder::with_capacity(self.events.len());
+        let mut found = false;
+        for event in &self.events {
+            let value = event.field(name);
+            found |= value.is_some();
+            builder.push(value);
+        }
+        Ok(found.then(|| builder.finish()))
+    }
+}
