@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use rustc_hash::FxHashMap;
 use waggle_model::SignalTable;
 
+use super::layout::ColumnWriter;
 use super::{ColumnMeta, END_MAGIC, FORMAT_VERSION, MAGIC, SegmentMeta};
 use crate::bloom::Bloom;
 use crate::codec::{Reader, put_bytes, put_ivarint, put_uvarint, tag};
@@ -58,7 +59,7 @@ pub(crate) struct SegmentBuilder {
     max_columns: usize,
     columns: Vec<String>,
     index: FxHashMap<String, usize>,
-    cells: Vec<Vec<u8>>,
+    cells: Vec<ColumnWriter>,
     stats: Vec<CellStats>,
     overflow: Option<(Vec<u8>, CellStats)>,
     kinds: Vec<u8>,
@@ -152,12 +153,11 @@ impl SegmentBuilder {
         }
         for (column, slot) in self.field_of_column.iter_mut().enumerate() {
             if *slot == NO_FIELD {
-                self.cells[column].push(tag::NULL);
+                self.cells[column].push_null();
                 continue;
             }
             let field = &row.fields[*slot as usize];
-            self.cells[column].push(field.header);
-            self.cells[column].extend_from_slice(field.payload);
+            self.cells[column].push(field.header, field.payload)?;
             self.stats[column].add(field.header & 0x0f, field.payload)?;
             *slot = NO_FIELD;
         }
@@ -185,7 +185,7 @@ impl SegmentBuilder {
         let column = self.columns.len();
         self.columns.push(key.to_owned());
         self.index.insert(key.to_owned(), column);
-        self.cells.push(vec![tag::NULL; self.rows as usize - 1]);
+        self.cells.push(ColumnWriter::with_nulls(self.rows as usize - 1));
         self.stats.push(CellStats::default());
         self.field_of_column.push(NO_FIELD);
         Some(column)
@@ -198,7 +198,7 @@ impl SegmentBuilder {
 
     /// Compresses the columns and writes `<dir>/<stem>.seg` durably (temporary file, fsync, rename).
     pub(crate) fn finish(self, dir: &Path, stem: &str, spec: SegmentSpec<'_>, zstd_level: i32) -> Result<PathBuf> {
-        let mut blob = Vec::with_capacity(self.cells.iter().map(Vec::len).sum::<usize>() / 4);
+        let mut blob = Vec::with_capacity(self.kinds.len() * 16);
         blob.extend_from_slice(MAGIC);
         let mut compressor = zstd::bulk::Compressor::new(zstd_level).map_err(StoreError::io("creating compressor"))?;
         let mut put_column = |name: &str, raw: &[u8], stats: CellStats| -> Result<ColumnMeta> {
@@ -225,8 +225,8 @@ impl SegmentBuilder {
             put_column("ids", &self.ids, full)?,
         ];
         let mut columns = Vec::with_capacity(self.columns.len());
-        for ((name, raw), stats) in self.columns.iter().zip(&self.cells).zip(self.stats) {
-            columns.push(put_column(name, raw, stats)?);
+        for ((name, cells), stats) in self.columns.iter().zip(self.cells).zip(self.stats) {
+            columns.push(put_column(name, &cells.finish(), stats)?);
         }
         columns.sort_by(|a, b| a.name.cmp(&b.name));
         let overflow = match self.overflow {

@@ -7,12 +7,13 @@
 //! Each blob is one zstd-compressed column with its own CRC in the footer, checked on every read, so
 //! a corrupt segment is refused rather than served. Fixed columns: `kind` (u8 per row), `time`
 //! (zigzag deltas from the previous row), `duration`, `ids` (presence mask + ids). Every other
-//! field key gets a column of cells `origin<<4|tag, payload` (0 = absent); beyond
+//! field key gets a column laid out by type with dictionary-encoded strings (see `layout`); beyond
 //! [`SegmentLimits::max_columns`] distinct keys, the rarest go to one `overflow` column of
-//! `(key, cell)` lists, so arbitrary attribute keys cannot blow up the footer. The footer carries the
+//! `(key, origin<<4|tag, payload)` lists, so arbitrary attribute keys cannot blow up the footer. The footer carries the
 //! time range, per-column statistics and a bloom filter of trace ids.
 
 mod builder;
+mod layout;
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -32,7 +33,7 @@ use crate::rows::{read_ids, split_header};
 const MAGIC: &[u8; 8] = b"WGLSEG01";
 const END_MAGIC: &[u8; 8] = b"WGLSEGND";
 const TRAILER: usize = 16;
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
 /// No column of a segment we write comes near this; a footer claiming more is corrupt.
 const MAX_COLUMN_RAW_BYTES: u64 = 4 << 30;
 
@@ -193,42 +194,35 @@ impl Segment {
         select: &mut dyn FnMut(&RowHead) -> bool,
         visit: &mut dyn FnMut(Event) -> bool,
     ) -> Result<()> {
-        let file = match File::open(&self.path) {
-            Ok(file) => file,
-            // Retention deleted it since the caller's snapshot: its rows are past retention anyway.
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(err) => {
-                return Err(StoreError::Io { context: format!("opening {}", self.path.display()), source: err });
-            }
-        };
-        let fixed: Vec<Vec<u8>> =
-            self.meta.fixed.iter().map(|column| self.read_column(&file, column)).collect::<Result<_>>()?;
-        let (mut kinds, mut times, mut durations, mut ids) =
-            (Reader::new(&fixed[0]), Reader::new(&fixed[1]), Reader::new(&fixed[2]), Reader::new(&fixed[3]));
-        // First pass over the fixed columns: which rows are wanted at all.
-        let mut heads = Vec::with_capacity(self.meta.rows as usize);
-        let mut time = 0i64;
-        let mut any_selected = false;
-        for _ in 0..self.meta.rows {
-            let kind = EventKind::from_code(kinds.u8()?).ok_or_else(|| corrupt(&self.path, "bad kind"))?;
-            time = time.wrapping_add(times.ivarint()?);
-            let duration_nano = durations.ivarint()?;
-            let (trace_id, span_id, parent_id) = read_ids(&mut ids)?;
-            let head = RowHead { kind, time_unix_nano: time, duration_nano, trace_id, span_id, parent_id };
-            let selected = select(&head);
-            any_selected |= selected;
-            heads.push((head, selected));
-        }
-        if !any_selected {
+        let Some(file) = self.open_file()? else { return Ok(()) };
+        let (kinds, times, durations, ids) =
+            (self.read_kinds(&file)?, self.read_times(&file)?, self.read_durations(&file)?, self.read_ids(&file)?);
+        // The fixed columns decide which rows are wanted at all.
+        let heads: Vec<RowHead> = (0..self.meta.rows as usize)
+            .map(|row| RowHead {
+                kind: kinds[row],
+                time_unix_nano: times[row],
+                duration_nano: durations[row],
+                trace_id: ids.trace_ids[row],
+                span_id: ids.span_ids[row],
+                parent_id: ids.parent_ids[row],
+            })
+            .collect();
+        let selected: Vec<bool> = heads.iter().map(|head| select(head)).collect();
+        if !selected.contains(&true) {
             return Ok(());
         }
         let wanted = |name: &str| columns.is_none_or(|names| names.iter().any(|wanted| wanted == name));
-        let data: Vec<(&str, Vec<u8>)> = self
+        let data: Vec<(&str, Column, Vec<u8>)> = self
             .meta
             .columns
             .iter()
             .filter(|column| wanted(&column.name))
-            .map(|column| Ok((column.name.as_str(), self.read_column(&file, column)?)))
+            .map(|column| {
+                let (decoded, headers) = layout::decode(&self.read_column(&file, column)?, self.meta.rows as usize)
+                    .map_err(|err| corrupt(&self.path, &format!("column {}: {err}", column.name)))?;
+                Ok((column.name.as_str(), decoded, headers))
+            })
             .collect::<Result<_>>()?;
         // The overflow column is read when a wanted key may be in it: one without a column of its own.
         let has_own_column = |name: &String| self.meta.columns.iter().any(|column| &column.name == name);
@@ -238,20 +232,15 @@ impl Segment {
             }
             _ => None,
         };
-        let mut readers: Vec<(&str, Reader<'_>)> =
-            data.iter().map(|(name, bytes)| (*name, Reader::new(bytes))).collect();
         let mut overflow_reader = overflow.as_deref().map(Reader::new);
-        for (head, selected) in heads {
+        for (row, head) in heads.into_iter().enumerate() {
             let mut fields = Vec::new();
-            for (name, reader) in readers.iter_mut() {
-                let header = reader.u8()?;
-                if header == tag::NULL {
-                    continue;
-                }
-                let (origin, tag) = split_header(header)?;
-                let value = reader.value_payload(tag)?;
-                if selected {
-                    fields.push(Field { key: (*name).to_owned(), value, origin });
+            if selected[row] {
+                for (name, column, headers) in &data {
+                    if let Some(value) = column.value(row) {
+                        let (origin, _) = split_header(headers[row])?;
+                        fields.push(Field { key: (*name).to_owned(), value, origin });
+                    }
                 }
             }
             if let Some(reader) = overflow_reader.as_mut() {
@@ -259,16 +248,13 @@ impl Segment {
                     let key = reader.string()?;
                     let (origin, tag) = split_header(reader.u8()?)?;
                     let value = reader.value_payload(tag)?;
-                    if selected && wanted(&key) {
+                    if selected[row] && wanted(&key) {
                         fields.push(Field { key, value, origin });
                     }
                 }
             }
-            if selected {
-                let event = head.into_event(self.meta.dataset.clone(), fields);
-                if !visit(event) {
-                    return Ok(());
-                }
+            if selected[row] && !visit(head.into_event(self.meta.dataset.clone(), fields)) {
+                return Ok(());
             }
         }
         Ok(())
@@ -331,16 +317,13 @@ impl Segment {
     /// A field column, from its own column or the overflow; `None` when no row has the field.
     pub(crate) fn read_field(&self, file: &File, name: &str) -> Result<Option<Column>> {
         let rows = self.meta.rows as usize;
-        let mut builder = ColumnBuilder::with_capacity(rows);
         if let Some(meta) = self.meta.columns.iter().find(|column| column.name == name) {
-            let raw = self.read_column(file, meta)?;
-            let mut reader = Reader::new(&raw);
-            for _ in 0..rows {
-                push_cell(&mut builder, &mut reader)?;
-            }
-            return Ok(Some(builder.finish()));
+            let (column, _) = layout::decode(&self.read_column(file, meta)?, rows)
+                .map_err(|err| corrupt(&self.path, &format!("column {name}: {err}")))?;
+            return Ok(Some(column));
         }
         let Some(meta) = &self.meta.overflow else { return Ok(None) };
+        let mut builder = ColumnBuilder::with_capacity(rows);
         let raw = self.read_column(file, meta)?;
         let mut reader = Reader::new(&raw);
         let mut found = false;
