@@ -208,7 +208,7 @@ impl Segment {
                 parent_id: ids.parent_ids[row],
             })
             .collect();
-        let selected: Vec<bool> = heads.iter().map(|head| select(head)).collect();
+        let selected: Vec<bool> = heads.iter().map(select).collect();
         if !selected.contains(&true) {
             return Ok(());
         }
