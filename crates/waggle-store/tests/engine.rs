@@ -307,8 +307,11 @@ fn test_store_sequence_never_reuses_a_leftover_wal_name() {
     assert_eq!(trace_of(&store, 2).len(), 10);
 }
 
-/// Every row of a table read column-wise, as (dataset, time, duration, trace id, user, name) tuples.
-fn read_parts(store: &DiskStore) -> Vec<(String, i64, i64, Option<TraceId>, Option<Value>, Option<Value>)> {
+/// One row read column-wise: dataset, time, duration, trace id, user, name.
+type PartRow = (String, i64, i64, Option<TraceId>, Option<Value>, Option<Value>);
+
+/// Every row of a table read column-wise.
+fn read_parts(store: &DiskStore) -> Vec<PartRow> {
     let mut rows = Vec::new();
     for part in store.parts(&waggle_store::PartsRequest::all(SignalTable::Traces)).unwrap() {
         let mut reader = part.open().unwrap();
