@@ -5,13 +5,15 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::sync::Arc;
 
-use waggle_model::{Event, EventKind, SignalTable};
+use waggle_model::{EventKind, SignalTable};
 
 use super::{Shared, read};
+use crate::codec::Reader;
 use crate::columns::{CellType, Column, ColumnBuilder, Ids, Part, PartInfo, PartReader, PartsRequest};
 use crate::error::Result;
 use crate::head::HeadChunk;
-use crate::segment::Segment;
+use crate::rows;
+use crate::segment::{Segment, push_payload};
 use crate::{ColumnInfo, codec::tag};
 
 pub(crate) fn parts(shared: &Shared, request: &PartsRequest) -> Vec<Arc<dyn Part>> {
@@ -169,45 +171,104 @@ impl Part for HeadPart {
     }
 
     fn open(&self) -> Result<Box<dyn PartReader + '_>> {
-        let mut events = self.chunk.events()?;
-        events.retain(|event| event.kind.table() == self.table && event.dataset == self.info.dataset);
-        Ok(Box::new(EventsReader { events }))
+        Ok(Box::new(HeadReader::new(&self.chunk, self.table, &self.info.dataset)?))
     }
 }
 
-/// Columns built from decoded rows.
-struct EventsReader {
-    events: Vec<Event>,
+/// One field of a row of a [`HeadReader`]: where its payload lies in the record.
+struct FieldRef {
+    key: u32,
+    header: u8,
+    payload: std::ops::Range<usize>,
 }
 
-impl PartReader for EventsReader {
+/// One dataset's rows of a head chunk, walked once without building values; each column is then
+/// decoded from the payloads it needs.
+struct HeadReader {
+    raw: Vec<u8>,
+    strings: Vec<String>,
+    times: Vec<i64>,
+    durations: Vec<i64>,
+    kinds: Vec<EventKind>,
+    ids: Ids,
+    /// Per row, its range in `fields`.
+    rows: Vec<std::ops::Range<usize>>,
+    fields: Vec<FieldRef>,
+}
+
+impl HeadReader {
+    fn new(chunk: &HeadChunk, table: SignalTable, dataset: &str) -> Result<Self> {
+        let raw = chunk.raw()?;
+        let mut reader = Self {
+            raw: Vec::new(),
+            strings: Vec::new(),
+            times: Vec::new(),
+            durations: Vec::new(),
+            kinds: Vec::new(),
+            ids: Ids::default(),
+            rows: Vec::new(),
+            fields: Vec::new(),
+        };
+        let base = raw.as_ptr() as usize;
+        rows::decode_raw(&raw, &mut |strings, row| {
+            if reader.strings.is_empty() {
+                reader.strings = strings.iter().map(|text| (*text).to_owned()).collect();
+            }
+            if row.kind.table() != table || strings[row.dataset as usize] != dataset {
+                return Ok(());
+            }
+            reader.times.push(row.time_unix_nano);
+            reader.durations.push(row.duration_nano);
+            reader.kinds.push(row.kind);
+            let (trace_id, span_id, parent_id) = rows::read_ids(&mut Reader::new(row.ids))?;
+            reader.ids.trace_ids.push(trace_id);
+            reader.ids.span_ids.push(span_id);
+            reader.ids.parent_ids.push(parent_id);
+            let first = reader.fields.len();
+            for field in &row.fields {
+                // Payloads borrow `raw`: keep their offsets, valid once `raw` moves into the reader.
+                let start = field.payload.as_ptr() as usize - base;
+                let payload = start..start + field.payload.len();
+                reader.fields.push(FieldRef { key: field.key, header: field.header, payload });
+            }
+            reader.rows.push(first..reader.fields.len());
+            Ok(())
+        })?;
+        reader.raw = raw;
+        Ok(reader)
+    }
+}
+
+impl PartReader for HeadReader {
     fn times(&mut self) -> Result<Vec<i64>> {
-        Ok(self.events.iter().map(|event| event.time_unix_nano).collect())
+        Ok(self.times.clone())
     }
 
     fn durations(&mut self) -> Result<Vec<i64>> {
-        Ok(self.events.iter().map(|event| event.duration_nano).collect())
+        Ok(self.durations.clone())
     }
 
     fn kinds(&mut self) -> Result<Vec<EventKind>> {
-        Ok(self.events.iter().map(|event| event.kind).collect())
+        Ok(self.kinds.clone())
     }
 
     fn ids(&mut self) -> Result<Ids> {
-        Ok(Ids {
-            trace_ids: self.events.iter().map(|event| event.trace_id).collect(),
-            span_ids: self.events.iter().map(|event| event.span_id).collect(),
-            parent_ids: self.events.iter().map(|event| event.parent_id).collect(),
-        })
+        Ok(self.ids.clone())
     }
 
     fn column(&mut self, name: &str) -> Result<Option<Column>> {
-        let mut builder = ColumnBuilder::with_capacity(self.events.len());
+        let Some(key) = self.strings.iter().position(|text| text == name) else { return Ok(None) };
+        let mut builder = ColumnBuilder::with_capacity(self.rows.len());
         let mut found = false;
-        for event in &self.events {
-            let value = event.field(name);
-            found |= value.is_some();
-            builder.push(value);
+        for row in &self.rows {
+            match self.fields[row.clone()].iter().find(|field| field.key as usize == key) {
+                Some(field) => {
+                    found = true;
+                    let mut payload = Reader::new(&self.raw[field.payload.clone()]);
+                    push_payload(&mut builder, field.header & 0x0f, &mut payload)?;
+                }
+                None => builder.push_null(),
+            }
         }
         Ok(found.then(|| builder.finish()))
     }

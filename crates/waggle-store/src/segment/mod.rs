@@ -356,6 +356,11 @@ fn push_cell(builder: &mut ColumnBuilder, reader: &mut Reader<'_>) -> Result<()>
         return Ok(());
     }
     let (_, value_tag) = split_header(header)?;
+    push_payload(builder, value_tag, reader)
+}
+
+/// Decodes a value payload of the given tag into the builder.
+pub(crate) fn push_payload(builder: &mut ColumnBuilder, value_tag: u8, reader: &mut Reader<'_>) -> Result<()> {
     match value_tag {
         tag::STR => builder
             .push_str(std::str::from_utf8(reader.bytes()?).map_err(|_| StoreError::Corrupt("utf-8 string".into()))?),
