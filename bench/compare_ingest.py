@@ -22,19 +22,12 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-
-def log(message):
-    print(message, file=sys.stderr, flush=True)
+from benchlib import ch_create, ch_ints, duckdb_load, log, spread
 
 
 def percentile(sorted_values, quantile):
     """Nearest rank, as waggle-bench computes it."""
     return sorted_values[round((len(sorted_values) - 1) * quantile)]
-
-
-def spread(values, fmt="{:,.0f}"):
-    """'median (min–max)' of repeated measurements."""
-    return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}–{fmt.format(max(values))})"
 
 
 def repeat(name, times, workdir, run):
@@ -77,7 +70,7 @@ def duckdb_bulk(parquet, rows):
     def run(path):
         started = time.perf_counter()
         con = duckdb.connect(os.path.join(path, "spans.duckdb"))
-        con.execute("CREATE TABLE spans AS SELECT * FROM read_parquet(?)", [parquet])
+        duckdb_load(con, parquet)
         con.execute("CHECKPOINT")
         assert con.execute("SELECT count(*) FROM spans").fetchone()[0] == rows
         con.close()
@@ -106,12 +99,7 @@ def duckdb_batches(parquet, slices):
 
 # --- ClickHouse (chdb) ----------------------------------------------------------------------------
 
-ENGINE = "ENGINE = MergeTree ORDER BY (dataset, timestamp)"
 PARTS = "SELECT sum(bytes_on_disk), count() FROM system.parts WHERE database = currentDatabase() AND table = 'spans' AND active"
-
-
-def ch_value(session, sql):
-    return [int(x) for x in session.query(sql, "CSV").bytes().decode().strip().split(",")]
 
 
 def ch_bulk(parquet, rows, settings=""):
@@ -119,10 +107,10 @@ def ch_bulk(parquet, rows, settings=""):
         session = chdb.session.Session(os.path.join(path, "ch"))
         try:
             started = time.perf_counter()
-            session.query(f"CREATE TABLE spans {ENGINE} {settings} AS SELECT * FROM file('{parquet}', Parquet)")
+            ch_create(session, parquet, settings)
             seconds = time.perf_counter() - started
-            assert ch_value(session, "SELECT count() FROM spans") == [rows]
-            size, parts = ch_value(session, PARTS)
+            assert ch_ints(session, "SELECT count() FROM spans") == [rows]
+            size, parts = ch_ints(session, PARTS)
         finally:
             session.close()
         return {"seconds": round(seconds, 2), "bytes": size, "parts": parts}
@@ -135,7 +123,7 @@ def ch_batches(parquet, bodies, fsync):
         session = chdb.session.Session(os.path.join(path, "ch"))
         try:
             settings = f"SETTINGS fsync_after_insert = {fsync}, fsync_part_directory = {fsync}"
-            session.query(f"CREATE TABLE spans {ENGINE} {settings} EMPTY AS SELECT * FROM file('{parquet}', Parquet)")
+            ch_create(session, parquet, settings, empty=True)
             latencies = []
             started = time.perf_counter()
             for body in bodies:  # one synchronous INSERT (one new part) per batch
@@ -145,7 +133,7 @@ def ch_batches(parquet, bodies, fsync):
                     insert.finish()
                 latencies.append((time.perf_counter() - sent) * 1000)
             seconds = time.perf_counter() - started
-            (rows,) = ch_value(session, "SELECT count() FROM spans")
+            (rows,) = ch_ints(session, "SELECT count() FROM spans")
         finally:
             session.close()
         return batch_result(rows, seconds, latencies)

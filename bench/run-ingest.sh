@@ -11,43 +11,16 @@
 # measurement, KEEP=1 keeps the temporary directory (JSON reports, logs, spans.parquet).
 set -euo pipefail
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$repo"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}"
+bench_name=ingest
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 runs="${WAGGLE_RUNS:-3}" seconds="${BENCH_SECONDS:-30}" rows="${ROWS:-200000}" repeats="${REPEATS:-3}"
 pool="${POOL:-$((800 * seconds))}"
-
-work="$(mktemp -d "${TMPDIR:-/tmp}/waggle-ingest-XXXXXX")"
-if [ "${KEEP:-0}" = 1 ]; then trap 'echo "kept $work" >&2' EXIT; else trap 'rm -rf "$work"' EXIT; fi
 if [ "$(stat -f -c %T "$work")" = tmpfs ]; then
     echo "run-ingest: warning: $work is tmpfs, so fsync costs nothing; set TMPDIR to a disk" >&2
 fi
 
-# Runs a command with its stderr in a log; on failure shows the log's tail and stops.
-logged() {
-    local log="$1"
-    shift
-    if ! "$@" 2>"$log"; then
-        tail -n 20 "$log" >&2
-        echo "run-ingest: failed: $*" >&2
-        exit 1
-    fi
-}
-
-echo "==> cargo build --release" >&2
-cargo build --release --locked -p waggle -p waggle-bench
-waggle="$CARGO_TARGET_DIR/release/waggle"
-bench="$CARGO_TARGET_DIR/release/waggle-bench"
-
-echo "==> bench/.venv" >&2
-venv="$repo/bench/.venv"
-[ -x "$venv/bin/python" ] || "${PYTHON:-python3}" -m venv "$venv"
-stamp="$venv/.requirements-$(sha256sum bench/requirements.txt | cut -d' ' -f1)"
-if [ ! -f "$stamp" ]; then
-    logged "$work/pip.log" "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
-    rm -f "$venv"/.requirements-*
-    touch "$stamp"
-fi
+build_release
+bench_venv
 
 echo "==> waggle-bench ingest, 4 connections, ${seconds} s, $runs runs" >&2
 logged "$work/waggle.log" "$bench" ingest --waggle "$waggle" --seconds "$seconds" --connections 4 --runs "$runs" \
@@ -62,6 +35,6 @@ echo "==> waggle export (the last run's data directory)" >&2
 logged "$work/export.log" "$waggle" export --data-dir "$work/data" --from 2h --to 0s --out "$work/spans.parquet" >&2
 
 echo "==> compare_ingest.py" >&2
-"$venv/bin/python" bench/compare_ingest.py "$work/spans.parquet" --rows "$rows" --repeats "$repeats" \
+"$python" bench/compare_ingest.py "$work/spans.parquet" --rows "$rows" --repeats "$repeats" \
     --workdir "$work" --waggle-json "$work/waggle.json" --waggle-single-json "$work/single.json"
 echo "run-ingest: done in ${SECONDS} s" >&2

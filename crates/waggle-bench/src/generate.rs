@@ -1,6 +1,7 @@
 //! Realistic OTLP trace batches: Cruddur-like services, traces of a server span with internal and
 //! database children, about fifteen attributes per span with real-world cardinalities (a handful of
-//! services and routes, a thousand users and client addresses, unique ids).
+//! services and routes, a thousand users and client addresses, unique ids). One route and one
+//! user are slow ([`SLOW_ROUTE`], [`SLOW_USER`]), so "P99 by route" and "latency by user" find them.
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
@@ -45,6 +46,10 @@ const ROUTES: &[&str] = &[
     "/api/health-check",
     "/rollbar/test",
 ];
+/// The route whose requests are slow (six times the usual median latency).
+pub const SLOW_ROUTE: &str = "/api/activities/search";
+/// The user whose requests are slow (ten times the usual median latency): `user666`.
+pub const SLOW_USER: u64 = 666;
 const METHODS: &[&str] = &["GET", "GET", "GET", "POST"];
 const AGENTS: &[&str] = &[
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
@@ -93,7 +98,7 @@ fn latency(rng: &mut Rng, median_ms: f64) -> u64 {
     (median_ms * 1e6 * (-uniform.ln()).powf(1.5) * tail) as u64 + 50_000
 }
 
-/// The spans of one trace (8 on average).
+/// The spans of one trace (8 on average), starting within the second before `now`.
 fn trace_spans(rng: &mut Rng, now: u64) -> Vec<Span> {
     let trace_id: Vec<u8> = [rng.next().to_le_bytes(), rng.next().to_le_bytes()].concat();
     let root_id = rng.next().to_le_bytes().to_vec();
@@ -106,7 +111,14 @@ fn trace_spans(rng: &mut Rng, now: u64) -> Vec<Span> {
         _ => 200,
     };
     let start = now - rng.below(1_000_000_000);
-    let duration = latency(rng, 8.0);
+    let mut median_ms = 8.0;
+    if route == SLOW_ROUTE {
+        median_ms *= 6.0;
+    }
+    if user == SLOW_USER {
+        median_ms *= 10.0;
+    }
+    let duration = latency(rng, median_ms);
     let children = 4 + rng.below(8);
     let mut spans = Vec::with_capacity(children as usize + 1);
     spans.push(Span {
@@ -172,7 +184,8 @@ fn trace_spans(rng: &mut Rng, now: u64) -> Vec<Span> {
     spans
 }
 
-/// One export request of about `spans_per_batch` spans, grouped by service as SDKs send them.
+/// One export request of `spans_per_batch` spans, grouped by service as SDKs send them, all
+/// starting within the second before `now` (unix ns).
 pub fn batch(rng: &mut Rng, spans_per_batch: usize, now: u64) -> (Vec<u8>, usize) {
     let service = SERVICES[rng.below(SERVICES.len() as u64) as usize];
     let mut spans = Vec::with_capacity(spans_per_batch + 16);

@@ -1,15 +1,21 @@
-//! `waggle-bench ingest`: starts a waggle server on a temporary data directory, drives it with
-//! OTLP/HTTP protobuf from this separate process, and reports sustained acknowledged spans/s,
-//! request latency, bytes on disk per span and the server's peak memory.
+//! Benchmarks for waggle.
+//!
+//! - `waggle-bench ingest`: starts a waggle server on a temporary data directory, drives it with
+//!   OTLP/HTTP protobuf from this separate process, and reports sustained acknowledged spans/s,
+//!   request latency, bytes on disk per span and the server's peak memory.
+//! - `waggle-bench load`: fills a data directory with N spans through a real waggle (`load`).
+//! - `waggle-bench query`: times the query engine in-process on a data directory (`query`).
 
 mod generate;
+mod load;
+mod query;
 mod server;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -23,6 +29,10 @@ struct Cli {
 enum Command {
     /// OTLP/HTTP protobuf ingest: throughput, latency, disk and memory
     Ingest(IngestArgs),
+    /// Fill a data directory with N realistic spans over the last hours, through a real waggle
+    Load(load::LoadArgs),
+    /// Time queries in-process on a data directory (median of several warm runs)
+    Query(query::QueryArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -57,9 +67,12 @@ struct IngestArgs {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Ingest(args) => ingest(args),
+        Command::Load(args) => load::load(args),
+        Command::Query(args) => query::query(args),
     }
 }
 
+/// Nearest-rank percentile of sorted values.
 fn percentile(sorted: &[f64], quantile: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -115,7 +128,7 @@ fn ingest_once(args: &IngestArgs) -> Result<serde_json::Value> {
         // Each run starts empty.
         std::fs::remove_dir_all(&data_dir).with_context(|| format!("cannot clear {}", data_dir.display()))?;
     }
-    let server = server::Server::start(&args.waggle, &data_dir)?;
+    let server = server::Server::start(&args.waggle, &data_dir, Some("2s"))?;
     eprintln!(
         "waggle pid {} at {}; loading for up to {} s with {} connections",
         server.pid(),
@@ -137,7 +150,7 @@ fn ingest_once(args: &IngestArgs) -> Result<serde_json::Value> {
                 (pool.clone(), next.clone(), acked_spans.clone(), refused.clone(), stop.clone(), url.clone());
             let max_spans = args.spans;
             std::thread::spawn(move || -> Result<Vec<f64>> {
-                let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+                let agent = server::agent();
                 let mut latencies = Vec::new();
                 while !stop.load(Ordering::Relaxed)
                     && Instant::now() < deadline
@@ -145,19 +158,18 @@ fn ingest_once(args: &IngestArgs) -> Result<serde_json::Value> {
                 {
                     let (body, count) = &pool[next.fetch_add(1, Ordering::Relaxed) % pool.len()];
                     let sent = Instant::now();
-                    let response = agent.post(&url).header("content-type", "application/x-protobuf").send(&body[..])?;
-                    match response.status().as_u16() {
-                        200 => {
+                    match server::export(&agent, &url, body) {
+                        Ok(server::Answer::Acknowledged) => {
                             latencies.push(sent.elapsed().as_secs_f64() * 1000.0);
                             acked_spans.fetch_add(*count as u64, Ordering::Relaxed);
                         }
-                        503 | 429 => {
+                        Ok(server::Answer::Refused) => {
                             refused.fetch_add(1, Ordering::Relaxed);
-                            std::thread::sleep(Duration::from_millis(100));
+                            std::thread::sleep(server::RETRY_AFTER);
                         }
-                        status => {
+                        Err(error) => {
                             stop.store(true, Ordering::Relaxed);
-                            bail!("waggle answered {status}");
+                            return Err(error);
                         }
                     }
                 }

@@ -14,8 +14,9 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `waggle serve` on free ports and waits for its banner.
-    pub fn start(binary: &str, data_dir: &Path) -> Result<Self> {
+    /// Starts `waggle serve` on free ports and waits for its banner. `flush_interval` (such as
+    /// `2s`) overrides waggle's default (30 s).
+    pub fn start(binary: &str, data_dir: &Path, flush_interval: Option<&str>) -> Result<Self> {
         let mut child = Command::new(binary)
             .args([
                 "serve",
@@ -26,7 +27,8 @@ impl Server {
                 "--web-addr",
                 "127.0.0.1:0",
             ])
-            .args(["--flush-interval", "2s", "--retention-check-interval", "1h"])
+            .args(["--retention-check-interval", "1h"])
+            .args(flush_interval.map(|interval| ["--flush-interval", interval]).into_iter().flatten())
             .arg("--data-dir")
             .arg(data_dir)
             .env("RUST_LOG", "warn")
@@ -92,6 +94,33 @@ impl Server {
         let _ = Command::new("kill").arg("-TERM").arg(self.pid().to_string()).status();
         let _ = self.child.wait();
     }
+}
+
+/// How long a sender waits after a refusal before sending again.
+pub const RETRY_AFTER: Duration = Duration::from_millis(100);
+
+/// How waggle answered an export request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// 200: durable.
+    Acknowledged,
+    /// 503 or 429: overloaded; wait and send again.
+    Refused,
+}
+
+/// Posts one OTLP/HTTP protobuf export request. Any answer but 200, 503 and 429 is an error.
+pub fn export(agent: &ureq::Agent, url: &str, body: &[u8]) -> Result<Answer> {
+    let response = agent.post(url).header("content-type", "application/x-protobuf").send(body)?;
+    match response.status().as_u16() {
+        200 => Ok(Answer::Acknowledged),
+        503 | 429 => Ok(Answer::Refused),
+        status => bail!("waggle answered {status}"),
+    }
+}
+
+/// An HTTP agent that returns error statuses as answers rather than errors.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder().http_status_as_error(false).build().into()
 }
 
 /// Total bytes of files under a directory.

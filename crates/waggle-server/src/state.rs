@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use waggle_store::Store;
 
+use crate::honeycomb::library::QueryLibrary;
+
 /// Request limits.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -19,11 +21,13 @@ impl Default for Limits {
     }
 }
 
-/// Handler state: the store and the limits.
+/// Handler state: the store, the query library and the limits.
 #[derive(Clone)]
 pub struct AppState {
     /// Where everything is written and read.
     pub store: Arc<dyn Store>,
+    /// Saved queries and history.
+    pub library: Arc<QueryLibrary>,
     /// Request limits.
     pub limits: Limits,
 }

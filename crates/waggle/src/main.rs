@@ -1,7 +1,9 @@
 //! `waggle`: Honeycomb, AWS X-Ray, CloudWatch Logs and Rollbar, local, in one binary.
 
 mod config;
+mod demo;
 mod export;
+mod query_cmd;
 mod serve;
 mod trace_cmd;
 mod units;
@@ -38,6 +40,8 @@ enum Command {
         #[arg(long)]
         no_demo: bool,
         #[command(flatten)]
+        demo: demo::DemoArgs,
+        #[command(flatten)]
         serve: ServeArgs,
     },
     /// Run the receivers and web port with settings from a config file, the environment and flags
@@ -45,6 +49,15 @@ enum Command {
         #[command(flatten)]
         serve: ServeArgs,
     },
+    /// Ask a running waggle a question, Honeycomb-style: calculations, filters, group by, heatmaps
+    ///
+    /// Examples:
+    ///   waggle query -d cruddur-backend -c 'P99(duration_ms)' -c COUNT -b http.route
+    ///   waggle query -c 'HEATMAP(duration_ms)' --time-range 30m
+    ///   waggle query -c 'AVG(duration_ms)' -b app.user_id --order 'AVG(duration_ms) desc' --limit 10 --save slow-users
+    ///   waggle query --saved slow-users
+    #[command(verbatim_doc_comment)]
+    Query(query_cmd::QueryArgs),
     /// Print a trace as a waterfall, read from a running waggle
     Trace {
         /// Trace id: 32 hex characters
@@ -92,9 +105,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
-        Command::Up { no_demo, serve } => serve::run(serve, serve::Mode::Up { no_demo }),
+        Command::Up { no_demo, demo, serve } => serve::run(serve, serve::Mode::Up { demo: (!no_demo).then_some(demo) }),
         Command::Serve { serve } => serve::run(serve, serve::Mode::Serve),
         Command::Trace { trace_id, url } => trace_cmd::run(&trace_id, &url),
+        Command::Query(args) => query_cmd::run(args),
         Command::Export { out, table, dataset, from, to, data_dir } => {
             export::run(export::ExportArgs { out, table, dataset, from, to, data_dir })
         }

@@ -8,15 +8,16 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use waggle_server::{AppState, api_router, otlp_http_router, serve_otlp_grpc};
+use waggle_server::{AppState, QueryLibrary, api_router, honeycomb_router, otlp_http_router, serve_otlp_grpc};
 use waggle_store::{DiskStore, Store};
 
 use crate::config::{ServeArgs, Settings};
+use crate::demo::{Demo, DemoArgs};
 
 /// Which command is running.
 pub enum Mode {
-    /// `waggle up`.
-    Up { no_demo: bool },
+    /// `waggle up`, with the demo unless `--no-demo`.
+    Up { demo: Option<DemoArgs> },
     /// `waggle serve`.
     Serve,
 }
@@ -45,7 +46,10 @@ async fn serve(settings: Settings, mode: Mode) -> Result<()> {
     let http_listener = bind(settings.otlp_http_addr, "OTLP/HTTP", "--otlp-http-addr").await?;
     let web_listener = bind(settings.web_addr, "the web port", "--web-addr").await?;
     let addrs = [&grpc_listener, &http_listener, &web_listener].map(|listener| listener.local_addr().expect("bound"));
-    let state = AppState { store: store.clone() as Arc<dyn Store>, limits: settings.limits };
+    let library = QueryLibrary::open(&settings.store.data_dir)
+        .with_context(|| format!("cannot read saved queries in {}", settings.store.data_dir.display()))?;
+    let state =
+        AppState { store: store.clone() as Arc<dyn Store>, library: Arc::new(library), limits: settings.limits };
 
     let (stop_sender, stop) = watch::channel(false);
     let stopped = move |mut stop: watch::Receiver<bool>| async move {
@@ -53,11 +57,33 @@ async fn serve(settings: Settings, mode: Mode) -> Result<()> {
     };
     let http =
         axum::serve(http_listener, otlp_http_router(state.clone())).with_graceful_shutdown(stopped(stop.clone()));
-    let web = axum::serve(web_listener, api_router(state.clone())).with_graceful_shutdown(stopped(stop.clone()));
+    let web_routes = api_router(state.clone()).merge(honeycomb_router(state.clone()));
+    let web = axum::serve(web_listener, web_routes).with_graceful_shutdown(stopped(stop.clone()));
     let grpc = serve_otlp_grpc(grpc_listener, state, stopped(stop));
-    print_banner(&settings, addrs, &mode);
+    let demo = match mode {
+        Mode::Up { demo: Some(ref args) } => {
+            let (args, otlp_http, data_dir) = (args.clone(), addrs[1], settings.store.data_dir.clone());
+            let started = tokio::task::spawn_blocking(move || Demo::start(&args, otlp_http, &data_dir)).await?;
+            match started {
+                Ok(demo) => Some(demo),
+                Err(err) => {
+                    let _ = stop_sender.send(true);
+                    return Err(
+                        err.context("cannot start the Cruddur demo (run `waggle up --no-demo` for waggle alone)")
+                    );
+                }
+            }
+        }
+        _ => None,
+    };
+    print_banner(&settings, addrs, &mode, demo.as_ref());
     tokio::spawn(async move {
         wait_for_signal().await;
+        if let Some(mut demo) = demo {
+            // Cruddur flushes its last spans on the way out: keep serving until it is gone.
+            tracing::info!("stopping the Cruddur demo");
+            let _ = tokio::task::spawn_blocking(move || demo.stop()).await;
+        }
         tracing::info!("shutting down: finishing pending writes");
         let _ = stop_sender.send(true);
     });
@@ -84,7 +110,7 @@ async fn wait_for_signal() {
     let _ = ctrl_c.await;
 }
 
-fn print_banner(settings: &Settings, [grpc, http, web]: [SocketAddr; 3], mode: &Mode) {
+fn print_banner(settings: &Settings, [grpc, http, web]: [SocketAddr; 3], mode: &Mode, demo: Option<&Demo>) {
     let version = env!("CARGO_PKG_VERSION");
     let mut banner = format!("waggle {version} is up; data in {}\n\n", settings.store.data_dir.display());
     banner += &format!("  OTLP/gRPC   http://{grpc}\n");
@@ -94,8 +120,17 @@ fn print_banner(settings: &Settings, [grpc, http, web]: [SocketAddr; 3], mode: &
     banner += &format!("  export OTEL_EXPORTER_OTLP_ENDPOINT=http://{http}\n");
     banner += "  export OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=local\n";
     banner += &format!("Then: waggle trace <trace id> --url http://{web}\n");
-    if let Mode::Up { no_demo: false } = mode {
-        banner += "\n(The Cruddur demo app is not part of this build yet; waggle runs alone, as with --no-demo.)\n";
+    if let Some(demo) = demo {
+        banner += &format!(
+            "\nCruddur demo (traffic from five users; garek's requests are slow), log in {}:\n",
+            demo.log.display()
+        );
+        banner += &format!("  Frontend    http://{}\n", demo.frontend);
+        banner += &format!("  Backend     http://{}/api/activities/home\n", demo.backend);
+        banner += &format!("Try: waggle query -d cruddur-backend -c 'HEATMAP(duration_ms)' --url http://{web}\n");
+        banner += &format!("     waggle query -c 'P99(duration_ms)' -b app.user_id --url http://{web}\n");
+    } else if let Mode::Up { demo: None } = mode {
+        banner += "\n(waggle alone: --no-demo)\n";
     }
     banner += "Stop with Ctrl-C.\n";
     // A server keeps serving when nobody reads its stdout any more (println! would panic).

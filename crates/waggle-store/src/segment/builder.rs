@@ -14,7 +14,7 @@ use waggle_model::SignalTable;
 use super::layout::ColumnWriter;
 use super::{ColumnMeta, END_MAGIC, FORMAT_VERSION, MAGIC, SegmentMeta};
 use crate::bloom::Bloom;
-use crate::codec::{Reader, put_bytes, put_ivarint, put_uvarint, tag};
+use crate::codec::{Reader, put_bytes, put_packed, put_uvarint, tag};
 use crate::error::{Result, StoreError};
 use crate::rows::RawRow;
 use crate::wal::sync_dir;
@@ -54,6 +54,12 @@ impl CellStats {
     }
 }
 
+fn packed(values: &[i64]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(values.len() * 5);
+    put_packed(&mut out, values);
+    out
+}
+
 /// Column buffers of one segment being built.
 pub(crate) struct SegmentBuilder {
     max_columns: usize,
@@ -63,10 +69,9 @@ pub(crate) struct SegmentBuilder {
     stats: Vec<CellStats>,
     overflow: Option<(Vec<u8>, CellStats)>,
     kinds: Vec<u8>,
-    times: Vec<u8>,
-    durations: Vec<u8>,
+    times: Vec<i64>,
+    durations: Vec<i64>,
     ids: Vec<u8>,
-    previous_time: i64,
     min_time: i64,
     max_time: i64,
     max_end_time: i64,
@@ -99,7 +104,6 @@ impl SegmentBuilder {
             times: Vec::new(),
             durations: Vec::new(),
             ids: Vec::new(),
-            previous_time: 0,
             min_time: i64::MAX,
             max_time: i64::MIN,
             max_end_time: i64::MIN,
@@ -117,12 +121,11 @@ impl SegmentBuilder {
     pub(crate) fn push_raw(&mut self, chunk: u64, strings: &[&str], row: &RawRow<'_>) -> Result<()> {
         self.rows += 1;
         self.kinds.push(row.kind as u8);
-        put_ivarint(&mut self.times, row.time_unix_nano.wrapping_sub(self.previous_time));
-        self.previous_time = row.time_unix_nano;
+        self.times.push(row.time_unix_nano);
         self.min_time = self.min_time.min(row.time_unix_nano);
         self.max_time = self.max_time.max(row.time_unix_nano);
         self.max_end_time = self.max_end_time.max(row.time_unix_nano.saturating_add(row.duration_nano));
-        put_ivarint(&mut self.durations, row.duration_nano);
+        self.durations.push(row.duration_nano);
         self.ids.extend_from_slice(row.ids);
         self.bloom_ids.extend(row.trace_id);
 
@@ -220,8 +223,8 @@ impl SegmentBuilder {
         let full = CellStats { non_null: self.rows, ..CellStats::default() };
         let fixed = vec![
             put_column("kind", &self.kinds, full.clone())?,
-            put_column("time", &self.times, full.clone())?,
-            put_column("duration", &self.durations, full.clone())?,
+            put_column("time", &packed(&self.times), full.clone())?,
+            put_column("duration", &packed(&self.durations), full.clone())?,
             put_column("ids", &self.ids, full)?,
         ];
         let mut columns = Vec::with_capacity(self.columns.len());

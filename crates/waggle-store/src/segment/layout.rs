@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::codec::{Reader, put_bytes, put_uvarint, tag};
+use crate::codec::{Reader, decode_uvarints, put_bytes, put_uvarint, tag, unzigzag};
 use crate::columns::{CellType, Column};
 use crate::error::{Result, StoreError};
 
@@ -117,8 +117,8 @@ pub(crate) fn decode(raw: &[u8], rows: usize) -> Result<(Column, Vec<u8>)> {
     }
     let has = |cell: CellType| present & (1 << (cell as u16)) != 0;
     if has(CellType::Int) {
-        let mut reader = Reader::new(ints);
-        column.ints = fill_rows(&column.types, CellType::Int, || reader.ivarint())?;
+        let ints = dense_varints(&column.types, CellType::Int, ints)?;
+        column.ints = ints.into_iter().map(unzigzag).collect();
     }
     if has(CellType::Float) {
         let mut reader = Reader::new(floats);
@@ -134,14 +134,11 @@ pub(crate) fn decode(raw: &[u8], rows: usize) -> Result<(Column, Vec<u8>)> {
         column.dict = (0..count)
             .map(|_| Ok(Arc::from(std::str::from_utf8(reader.bytes()?).map_err(|_| corrupt("utf-8"))?)))
             .collect::<Result<_>>()?;
-        let mut reader = Reader::new(codes);
-        column.codes = fill_rows(&column.types, CellType::Str, || {
-            let code = reader.uvarint()?;
-            if code >= count as u64 {
-                return Err(corrupt("string code out of range"));
-            }
-            Ok(code as u32)
-        })?;
+        let codes = dense_varints(&column.types, CellType::Str, codes)?;
+        if codes.iter().any(|code| *code >= count as u64) {
+            return Err(corrupt("string code out of range"));
+        }
+        column.codes = codes.into_iter().map(|code| code as u32).collect();
     }
     if has(CellType::Other) {
         let mut reader = Reader::new(others);
@@ -154,6 +151,20 @@ pub(crate) fn decode(raw: &[u8], rows: usize) -> Result<(Column, Vec<u8>)> {
         column.others = values;
     }
     Ok((column, headers.to_vec()))
+}
+
+/// A section of one varint per row of type `cell`, spread to one entry per row (0 elsewhere).
+fn dense_varints(types: &[CellType], cell: CellType, section: &[u8]) -> Result<Vec<u64>> {
+    let count = types.iter().filter(|row_type| **row_type == cell).count();
+    let (values, used) = decode_uvarints(section, count)?;
+    if used != section.len() {
+        return Err(corrupt("trailing bytes in a varint section"));
+    }
+    if count == types.len() {
+        return Ok(values);
+    }
+    let mut values = values.into_iter();
+    Ok(types.iter().map(|row_type| if *row_type == cell { values.next().unwrap_or(0) } else { 0 }).collect())
 }
 
 /// A dense per-row vector: `next` for each row of type `cell`, the default elsewhere.

@@ -5,9 +5,10 @@
 //! "WGLSEG01" | column blob* | footer JSON | footer len u32 | footer crc32 u32 | "WGLSEGND"
 //! ```
 //! Each blob is one zstd-compressed column with its own CRC in the footer, checked on every read, so
-//! a corrupt segment is refused rather than served. Fixed columns: `kind` (u8 per row), `time`
-//! (zigzag deltas from the previous row), `duration`, `ids` (presence mask + ids). Every other
-//! field key gets a column laid out by type with dictionary-encoded strings (see `layout`); beyond
+//! a corrupt segment is refused rather than served. Fixed columns: `kind` (u8 per row), `time` and
+//! `duration` (frame-of-reference bit-packed, see `codec::put_packed`), `ids` (presence mask + ids).
+//! Every other field key gets a column laid out by type with dictionary-encoded strings (see
+//! `layout`); beyond
 //! [`SegmentLimits::max_columns`] distinct keys, the rarest go to one `overflow` column of
 //! `(key, origin<<4|tag, payload)` lists, so arbitrary attribute keys cannot blow up the footer. The footer carries the
 //! time range, per-column statistics and a bloom filter of trace ids.
@@ -25,7 +26,7 @@ use waggle_model::{Event, EventKind, Field, SignalTable, TraceId};
 pub(crate) use builder::{SegmentBuilder, SegmentSpec};
 
 use crate::bloom::Bloom;
-use crate::codec::{Reader, tag};
+use crate::codec::{Reader, decode_packed, tag};
 use crate::columns::{Column, ColumnBuilder, Ids};
 use crate::error::{Result, StoreError};
 use crate::rows::{read_ids, split_header};
@@ -33,7 +34,7 @@ use crate::rows::{read_ids, split_header};
 const MAGIC: &[u8; 8] = b"WGLSEG01";
 const END_MAGIC: &[u8; 8] = b"WGLSEGND";
 const TRAILER: usize = 16;
-const FORMAT_VERSION: u32 = 2;
+const FORMAT_VERSION: u32 = 3;
 /// No column of a segment we write comes near this; a footer claiming more is corrupt.
 const MAX_COLUMN_RAW_BYTES: u64 = 4 << 30;
 
@@ -82,6 +83,12 @@ impl SegmentMeta {
     pub(crate) fn table(&self) -> Option<SignalTable> {
         SignalTable::parse(&self.table)
     }
+}
+
+thread_local! {
+    /// A zstd context costs an allocation and setup: each reading thread keeps one.
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 /// A checked segment: its footer and bloom in memory, columns read on demand. The file is opened
@@ -173,7 +180,16 @@ impl Segment {
 
     fn read_column(&self, file: &File, column: &ColumnMeta) -> Result<Vec<u8>> {
         let compressed = self.read_raw(file, column)?;
-        let raw = zstd::bulk::decompress(&compressed, column.raw_len as usize)
+        let mut raw = Vec::with_capacity(column.raw_len as usize);
+        DECOMPRESSOR
+            .with(|cell| -> std::io::Result<usize> {
+                let mut slot = cell.borrow_mut();
+                let decompressor = match slot.as_mut() {
+                    Some(decompressor) => decompressor,
+                    None => slot.insert(zstd::bulk::Decompressor::new()?),
+                };
+                decompressor.decompress_to_buffer(&compressed, &mut raw)
+            })
             .map_err(|err| corrupt(&self.path, &format!("column {}: {err}", column.name)))?;
         if raw.len() as u64 != column.raw_len {
             return Err(corrupt(&self.path, &format!("column {} has the wrong length", column.name)));
@@ -279,21 +295,18 @@ impl Segment {
     }
 
     pub(crate) fn read_times(&self, file: &File) -> Result<Vec<i64>> {
-        let raw = self.read_column(file, &self.meta.fixed[1])?;
-        let mut reader = Reader::new(&raw);
-        let mut time = 0i64;
-        (0..self.meta.rows)
-            .map(|_| {
-                time = time.wrapping_add(reader.ivarint()?);
-                Ok(time)
-            })
-            .collect()
+        self.read_packed(file, &self.meta.fixed[1])
     }
 
     pub(crate) fn read_durations(&self, file: &File) -> Result<Vec<i64>> {
-        let raw = self.read_column(file, &self.meta.fixed[2])?;
-        let mut reader = Reader::new(&raw);
-        (0..self.meta.rows).map(|_| reader.ivarint()).collect()
+        self.read_packed(file, &self.meta.fixed[2])
+    }
+
+    /// A fixed column of one packed integer per row.
+    fn read_packed(&self, file: &File, column: &ColumnMeta) -> Result<Vec<i64>> {
+        let raw = self.read_column(file, column)?;
+        decode_packed(&raw, self.meta.rows as usize)
+            .map_err(|err| corrupt(&self.path, &format!("column {}: {err}", column.name)))
     }
 
     pub(crate) fn read_ids(&self, file: &File) -> Result<Ids> {

@@ -1,0 +1,122 @@
+//! The one call at start-up: tracer provider, exporters, propagator and `tracing` subscriber.
+//!
+//! ```text
+//! tracing span ─> tracing-opentelemetry layer ─> SdkTracerProvider ─┬─ BatchSpanProcessor ─> OTLP (http or grpc)
+//!                                                                   └─ SimpleSpanProcessor ─> ConsoleExporter (stdout)
+//! ```
+//! Logs go to stderr through the fmt layer (`RUST_LOG`), so stdout carries only console spans.
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::{Key, global};
+use opentelemetry_otlp::{Protocol, WithExportConfig as _};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing::level_filters::LevelFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _};
+
+use crate::config::{OtlpProtocol, TelemetryConfig};
+use crate::console::ConsoleExporter;
+use crate::error::Result;
+use crate::propagation::propagator;
+
+/// Log filter when `RUST_LOG` is unset.
+const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn";
+
+/// Crates whose own spans and events must never become exported spans: the exporter's HTTP and
+/// gRPC stacks (exporting them would feed back into the exporter) and sqlx, whose statements
+/// get their own client spans with sanitized text.
+const NOT_EXPORTED: [&str; 11] =
+    ["h2", "hyper", "hyper_util", "tonic", "tower", "reqwest", "rustls", "opentelemetry", "sqlx", "tokio", "mio"];
+
+/// Keeps telemetry running; dropping it (or [`TelemetryGuard::shutdown`]) flushes pending spans.
+///
+/// With the gRPC exporter, drop it while the Tokio runtime that [`init`] ran in is still alive.
+#[must_use = "dropping the guard flushes and stops span export"]
+#[derive(Debug)]
+pub struct TelemetryGuard {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl TelemetryGuard {
+    /// Exports every pending span and stops the exporters; blocks for at most a few seconds.
+    pub fn shutdown(mut self) -> Result<()> {
+        match self.provider.take() {
+            Some(provider) => Ok(provider.shutdown()?),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if let Some(provider) = self.provider.take()
+            && let Err(error) = provider.shutdown()
+        {
+            eprintln!("cruddur-telemetry: spans may be lost: {error}");
+        }
+    }
+}
+
+/// Installs the global tracer provider, propagator and `tracing` subscriber described by `config`.
+///
+/// Call it once, inside a Tokio runtime context when the protocol is gRPC (tonic needs one).
+pub fn init(config: &TelemetryConfig) -> Result<TelemetryGuard> {
+    let log_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
+    let fmt_layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_filter(log_filter);
+    if config.disabled || (config.otlp.is_none() && !config.console) {
+        tracing_subscriber::registry().with(fmt_layer).try_init()?;
+        return Ok(TelemetryGuard { provider: None });
+    }
+
+    let mut builder = SdkTracerProvider::builder().with_resource(resource(&config.default_service_name));
+    if let Some(protocol) = config.otlp {
+        builder = builder.with_batch_exporter(otlp_exporter(protocol)?);
+    }
+    if config.console {
+        builder = builder.with_simple_exporter(ConsoleExporter::default());
+    }
+    let provider = builder.build();
+    global::set_tracer_provider(provider.clone());
+    global::set_text_map_propagator(propagator());
+
+    let export_filter = Targets::new()
+        .with_default(LevelFilter::INFO)
+        .with_targets(NOT_EXPORTED.map(|target| (target, LevelFilter::OFF)));
+    let otel_layer =
+        tracing_opentelemetry::layer().with_tracer(provider.tracer(config.scope_name)).with_filter(export_filter);
+    tracing_subscriber::registry().with(fmt_layer).with(otel_layer).try_init()?;
+    Ok(TelemetryGuard { provider: Some(provider) })
+}
+
+/// The SDK's resource (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, SDK attributes), named
+/// `default_service_name` when neither variable names the service.
+fn resource(default_service_name: &str) -> Resource {
+    let detected = Resource::builder().build();
+    let named = detected
+        .get(&Key::from_static_str("service.name"))
+        .is_some_and(|name| !name.as_str().starts_with("unknown_service"));
+    if named { detected } else { Resource::builder().with_service_name(default_service_name.to_owned()).build() }
+}
+
+/// The OTLP exporter; endpoint, headers, timeout and compression come from the `OTEL_EXPORTER_OTLP_*`
+/// variables, read by `opentelemetry-otlp` itself.
+fn otlp_exporter(protocol: OtlpProtocol) -> Result<opentelemetry_otlp::SpanExporter> {
+    let builder = opentelemetry_otlp::SpanExporter::builder();
+    let exporter = match protocol {
+        OtlpProtocol::HttpProtobuf | OtlpProtocol::HttpJson => {
+            // https:// endpoints (Honeycomb) need a rustls crypto provider; an error only means
+            // that the application installed one already.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let wire = if protocol == OtlpProtocol::HttpJson { Protocol::HttpJson } else { Protocol::HttpBinary };
+            builder.with_http().with_protocol(wire).build()?
+        }
+        OtlpProtocol::Grpc => builder.with_tonic().with_protocol(Protocol::Grpc).build()?,
+    };
+    Ok(exporter)
+}

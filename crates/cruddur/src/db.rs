@@ -1,0 +1,99 @@
+//! The database: SQLite (embedded, in memory or a file) or PostgreSQL through sqlx's `Any` driver.
+//!
+//! Every statement goes through [`Db`], which runs it inside a client span (`db.system`, sanitized
+//! `db.statement`), so each SQL call is a child of the request that made it. SQL is written once for
+//! both databases: `$1` placeholders (which SQLite also understands), `TEXT` timestamps in a fixed
+//! RFC 3339 form (so they sort as text), `BIGINT` counters.
+
+use std::time::Duration;
+
+use cruddur_telemetry::{db_span, record_exception};
+use sqlx::any::{AnyArguments, AnyPoolOptions, AnyQueryResult, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool};
+use tracing::Instrument as _;
+
+/// A statement with its parameters bound.
+pub type AnyQuery = Query<'static, Any, AnyArguments>;
+
+/// The default: a fresh SQLite database in memory, seeded at every start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite::memory:";
+
+/// The connection pool and what it connects to.
+#[derive(Debug, Clone)]
+pub struct Db {
+    /// sqlx pool over the `Any` driver.
+    pool: AnyPool,
+    /// `db.system` of the spans: `sqlite` or `postgresql`.
+    system: &'static str,
+}
+
+impl Db {
+    /// Connects to `url` (`sqlite::memory:`, `sqlite:///path/cruddur.db?mode=rwc`, `postgres://...`).
+    pub async fn connect(url: &str) -> Result<Self, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let system = if url.starts_with("postgres") { "postgresql" } else { "sqlite" };
+        let options = if url.contains(":memory:") || url.contains("mode=memory") {
+            // Each SQLite in-memory connection is its own database: keep exactly one, forever.
+            AnyPoolOptions::new().max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None)
+        } else {
+            AnyPoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(5))
+        };
+        Ok(Self { pool: options.connect(url).await?, system })
+    }
+
+    /// `db.system` of this database.
+    pub fn system(&self) -> &'static str {
+        self.system
+    }
+
+    /// Runs `sql` with the parameters `bind` adds; returns every row.
+    pub async fn fetch_all(
+        &self,
+        sql: &'static str,
+        bind: impl FnOnce(AnyQuery) -> AnyQuery,
+    ) -> sqlx::Result<Vec<AnyRow>> {
+        let span = db_span(self.system, sql);
+        let result = bind(sqlx::query(sql)).fetch_all(&self.pool).instrument(span.clone()).await;
+        record_error(&span, result)
+    }
+
+    /// Runs `sql`; returns the first row, if any.
+    pub async fn fetch_optional(
+        &self,
+        sql: &'static str,
+        bind: impl FnOnce(AnyQuery) -> AnyQuery,
+    ) -> sqlx::Result<Option<AnyRow>> {
+        let span = db_span(self.system, sql);
+        let result = bind(sqlx::query(sql)).fetch_optional(&self.pool).instrument(span.clone()).await;
+        record_error(&span, result)
+    }
+
+    /// Runs a statement that returns no rows.
+    pub async fn execute(
+        &self,
+        sql: &'static str,
+        bind: impl FnOnce(AnyQuery) -> AnyQuery,
+    ) -> sqlx::Result<AnyQueryResult> {
+        let span = db_span(self.system, sql);
+        let result = bind(sqlx::query(sql)).execute(&self.pool).instrument(span.clone()).await;
+        record_error(&span, result)
+    }
+
+    /// Waits for the connections to close.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn record_error<T>(span: &tracing::Span, result: sqlx::Result<T>) -> sqlx::Result<T> {
+    if let Err(error) = &result {
+        record_exception(span, "sqlx::Error", &error.to_string());
+    }
+    result
+}
+
+/// Parameters that need none.
+pub fn no_params(query: AnyQuery) -> AnyQuery {
+    query
+}
