@@ -179,7 +179,11 @@ def queries(setting):
     return [
         BenchQuery(
             "P99(duration_ms), all spans",
-            {"dataset": "__all__", "spec": {"calculations": [{"op": "P99", "column": "duration_ms"}], **range_spec}},
+            {
+                "dataset": "__all__",
+                "spec": {"calculations": [{"op": "P99", "column": "duration_ms"}], **range_spec},
+                "disable_series": True,
+            },
             lambda d: f"SELECT {d.quantile('duration_ms', 0.99)} FROM spans {setting.where(d)}",
             check_single("P99(duration_ms)", PERCENTILE_ERROR),
         ),
@@ -205,6 +209,7 @@ def queries(setting):
                     "breakdowns": ["http.route"],
                     **range_spec,
                 },
+                "disable_series": True,
             },
             lambda d: (
                 f'SELECT "http.route", count(*), {d.quantile("duration_ms", 0.99)} FROM spans '
@@ -223,6 +228,7 @@ def queries(setting):
                     "limit": 10,
                     **range_spec,
                 },
+                "disable_series": True,
             },
             lambda d: (
                 f'SELECT "app.user_id", avg(duration_ms) AS a FROM spans {setting.where(d)} '
@@ -239,6 +245,7 @@ def queries(setting):
                     "filters": [{"column": "http.response.status_code", "op": "=", "value": 500}],
                     **range_spec,
                 },
+                "disable_series": True,
             },
             lambda d: f'SELECT count(DISTINCT "app.user_id") FROM spans {setting.where(d, STATUS_500)}',
             check_single("COUNT_DISTINCT(app.user_id)", 0),

@@ -37,11 +37,14 @@ struct NamedQuery {
     spec: Option<Json>,
     /// ...or one whole trace.
     trace_id: Option<String>,
+    /// Totals only, as Honeycomb's `disable_series`: for queries whose peers' SQL has no time axis.
+    #[serde(default)]
+    disable_series: bool,
 }
 
 /// What one query does, parsed before any timing.
 enum Work {
-    Query { dataset: String, spec: Box<QuerySpec> },
+    Query { dataset: String, spec: Box<QuerySpec>, series: bool },
     Trace(TraceId),
 }
 
@@ -50,6 +53,7 @@ impl Work {
         match (&query.dataset, &query.spec, &query.trace_id) {
             (Some(dataset), Some(spec), None) => Ok(Work::Query {
                 dataset: dataset.clone(),
+                series: !query.disable_series,
                 spec: serde_json::from_value(spec.clone())
                     .map(Box::new)
                     .with_context(|| format!("query {:?}: not a query spec", query.name))?,
@@ -64,8 +68,9 @@ impl Work {
     /// Runs once; the answer as JSON (a trace as its sorted span ids).
     fn run(&self, store: &dyn Store, now_unix_nano: i64) -> Result<Json> {
         match self {
-            Work::Query { dataset, spec } => {
-                let result = waggle_query::run_query(store, dataset, spec, now_unix_nano)?;
+            Work::Query { dataset, spec, series } => {
+                let options = waggle_query::RunOptions { series: *series, ..Default::default() };
+                let result = waggle_query::run_query_with(store, dataset, spec, now_unix_nano, options)?;
                 Ok(serde_json::to_value(&result)?)
             }
             Work::Trace(trace_id) => {

@@ -238,9 +238,21 @@ impl<'p> Accumulator<'p> {
         for (column, distincts) in plan.distincts.iter().zip(&mut states.distincts) {
             let view = data.view(column);
             let string_hashes: Vec<u64> = view.dict().iter().map(|text| hash_str(text)).collect();
-            for (&row, &cell) in selected.iter().zip(&cells) {
-                if let Some(hash) = hash_cell(view.cell(row as usize), &string_hashes) {
-                    distincts[cell as usize].add(hash);
+            match (view, view.only_type()) {
+                (ColumnView::Column(column), Some(CellType::Str)) => {
+                    // Strings only: the hash is the dictionary entry's, no dispatch per row.
+                    for (&row, &cell) in selected.iter().zip(&cells) {
+                        if column.types[row as usize] == CellType::Str {
+                            distincts[cell as usize].add(string_hashes[column.codes[row as usize] as usize]);
+                        }
+                    }
+                }
+                _ => {
+                    for (&row, &cell) in selected.iter().zip(&cells) {
+                        if let Some(hash) = hash_cell(view.cell(row as usize), &string_hashes) {
+                            distincts[cell as usize].add(hash);
+                        }
+                    }
                 }
             }
         }
@@ -294,16 +306,23 @@ fn reorder_by_bucket(selected: &mut Vec<u32>, groups: &mut Vec<u32>, row_buckets
 #[inline]
 fn for_each_number(view: ColumnView<'_>, selected: &[u32], cells: &[u32], mut add: impl FnMut(usize, Number)) {
     let rows = selected.iter().zip(cells).map(|(&row, &cell)| (row as usize, cell as usize));
-    match view {
-        ColumnView::Missing => {}
-        ColumnView::DurationsMs(nanos) => {
+    match (view, view.only_type()) {
+        (ColumnView::Missing, _) => {}
+        (ColumnView::DurationsMs(nanos), _) => {
             rows.for_each(|(row, cell)| add(cell, Number::Float(nanos[row] as f64 / 1e6)))
         }
-        ColumnView::Times(times) => rows.for_each(|(row, cell)| add(cell, Number::Int(times[row]))),
-        ColumnView::Column(column) if column.types.iter().all(|cell| *cell == CellType::Float) => {
-            rows.for_each(|(row, cell)| add(cell, Number::Float(column.floats[row])))
-        }
-        ColumnView::Column(column) => rows.for_each(|(row, cell)| match column.types[row] {
+        (ColumnView::Times(times), _) => rows.for_each(|(row, cell)| add(cell, Number::Int(times[row]))),
+        (ColumnView::Column(column), Some(CellType::Float)) => rows.for_each(|(row, cell)| {
+            if column.types[row] == CellType::Float {
+                add(cell, Number::Float(column.floats[row]))
+            }
+        }),
+        (ColumnView::Column(column), Some(CellType::Int)) => rows.for_each(|(row, cell)| {
+            if column.types[row] == CellType::Int {
+                add(cell, Number::Int(column.ints[row]))
+            }
+        }),
+        (ColumnView::Column(column), _) => rows.for_each(|(row, cell)| match column.types[row] {
             CellType::Int => add(cell, Number::Int(column.ints[row])),
             CellType::Float => add(cell, Number::Float(column.floats[row])),
             _ => {}

@@ -13,6 +13,8 @@ use std::cmp::Ordering;
 
 use serde_json::Value as Json;
 
+use waggle_store::CellType;
+
 use crate::part::{Cell, ColumnRef, ColumnView};
 use crate::spec::{Filter, FilterOp};
 use crate::value::KeyValue;
@@ -192,10 +194,41 @@ impl Predicate {
         }
     }
 
-    /// Evaluates the filter on a part's column, once per string of its dictionary.
+    /// Evaluates the filter on a part's column, once per string of its dictionary, and for a
+    /// column of one type, once per row in one tight loop.
     pub(crate) fn prepare<'a>(&'a self, view: ColumnView<'a>) -> PreparedPredicate<'a> {
-        let strings = view.dict().iter().map(|text| self.test_str(text) != self.negate).collect();
-        PreparedPredicate { predicate: self, view, strings }
+        let strings: Vec<bool> = view.dict().iter().map(|text| self.test_str(text) != self.negate).collect();
+        let rows = self.row_outcomes(view, &strings);
+        PreparedPredicate { predicate: self, view, strings, rows }
+    }
+
+    /// The outcome per row when every non-null cell has one type, computed in one tight loop
+    /// instead of a type dispatch per row; `strings` holds the outcome per dictionary entry.
+    fn row_outcomes(&self, view: ColumnView<'_>, strings: &[bool]) -> Option<Vec<bool>> {
+        let test = |cell: Cell<'_>| self.test_cell(cell) != self.negate;
+        let null = test(Cell::Null);
+        let column = match view {
+            ColumnView::DurationsMs(nanos) => {
+                return Some(nanos.iter().map(|&n| test(Cell::Float(n as f64 / 1e6))).collect());
+            }
+            ColumnView::Times(times) => return Some(times.iter().map(|&time| test(Cell::Int(time))).collect()),
+            ColumnView::Missing => return None,
+            ColumnView::Column(column) => column,
+        };
+        let rows = column.types.iter().enumerate();
+        Some(match view.only_type()? {
+            CellType::Null => vec![null; column.len()],
+            CellType::Int => rows
+                .map(|(row, &cell)| if cell == CellType::Int { test(Cell::Int(column.ints[row])) } else { null })
+                .collect(),
+            CellType::Float => rows
+                .map(|(row, &cell)| if cell == CellType::Float { test(Cell::Float(column.floats[row])) } else { null })
+                .collect(),
+            CellType::Str => rows
+                .map(|(row, &cell)| if cell == CellType::Str { strings[column.codes[row] as usize] } else { null })
+                .collect(),
+            CellType::Bool | CellType::Other => return None,
+        })
     }
 }
 
@@ -205,12 +238,17 @@ pub(crate) struct PreparedPredicate<'a> {
     view: ColumnView<'a>,
     /// Per dictionary entry, the outcome (negation applied).
     strings: Vec<bool>,
+    /// Per row, the outcome, when computed up front (see [`Predicate::prepare`]).
+    rows: Option<Vec<bool>>,
 }
 
 impl PreparedPredicate<'_> {
     /// True when the row passes.
     #[inline]
     pub(crate) fn matches(&self, row: usize) -> bool {
+        if let Some(rows) = &self.rows {
+            return rows[row];
+        }
         match self.view.cell(row) {
             Cell::Str(code) => self.strings[code as usize],
             cell => self.predicate.test_cell(cell) != self.predicate.negate,

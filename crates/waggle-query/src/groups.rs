@@ -5,6 +5,7 @@
 //! the worker's group id.
 
 use rustc_hash::FxHashMap;
+use waggle_store::CellType;
 
 use crate::Result;
 use crate::part::{Cell, ColumnRef, ColumnView, PartData};
@@ -35,6 +36,21 @@ struct KeyCodes<'a> {
 
 impl<'a> KeyCodes<'a> {
     fn new(view: ColumnView<'a>, selected: &[u32]) -> Self {
+        match (view.only_type(), view) {
+            // Strings (or nothing) only: the dictionary code is the key, no dispatch per row.
+            (Some(CellType::Null), _) => return Self { view, codes: vec![0; selected.len()], others: Vec::new() },
+            (Some(CellType::Str), ColumnView::Column(column)) => {
+                let codes =
+                    selected
+                        .iter()
+                        .map(|&row| {
+                            if column.types[row as usize] == CellType::Str { 1 + column.codes[row as usize] } else { 0 }
+                        })
+                        .collect();
+                return Self { view, codes, others: Vec::new() };
+            }
+            _ => {}
+        }
         let dict_len = view.dict().len() as u32;
         let mut others = Vec::new();
         let mut interned: FxHashMap<KeyValue, u32> = FxHashMap::default();

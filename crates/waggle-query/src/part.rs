@@ -81,6 +81,28 @@ impl<'a> ColumnView<'a> {
         }
     }
 
+    /// The one type of every non-null cell (`Null` when all are null); `None` for a column mixing
+    /// types. Lets per-row loops skip the type dispatch of [`ColumnView::cell`].
+    pub(crate) fn only_type(&self) -> Option<CellType> {
+        match self {
+            Self::Missing => Some(CellType::Null),
+            Self::DurationsMs(_) => Some(CellType::Float),
+            Self::Times(_) => Some(CellType::Int),
+            Self::Column(column) => {
+                let mut seen = CellType::Null;
+                for &cell in &column.types {
+                    if cell != CellType::Null && cell != seen {
+                        if seen != CellType::Null {
+                            return None;
+                        }
+                        seen = cell;
+                    }
+                }
+                Some(seen)
+            }
+        }
+    }
+
     /// The strings `Cell::Str` codes index.
     pub(crate) fn dict(&self) -> &'a [Arc<str>] {
         match self {

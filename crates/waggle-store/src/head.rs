@@ -4,6 +4,8 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use rustc_hash::FxHashMap;
 use std::sync::Arc;
@@ -13,6 +15,7 @@ use waggle_model::{Batch, Event, SignalTable};
 use crate::bloom::Bloom;
 use crate::error::{Result, StoreError};
 use crate::rows;
+use crate::segment::{Segment, SegmentBuilder, SegmentSpec};
 
 /// One acknowledged batch.
 #[derive(Debug)]
@@ -23,6 +26,17 @@ pub(crate) struct HeadChunk {
     pub(crate) rows: u64,
     pub(crate) summary: BTreeMap<(SignalTable, String), Extent>,
     pub(crate) bloom: Bloom,
+    /// The rows column-wise, built by the first query that reads the chunk: later queries decode
+    /// only the columns they need instead of every row whole.
+    columnar: OnceLock<Vec<ColumnarPart>>,
+}
+
+/// One (table, dataset) of a chunk, as an in-memory segment.
+#[derive(Debug)]
+pub(crate) struct ColumnarPart {
+    pub(crate) table: SignalTable,
+    pub(crate) dataset: String,
+    pub(crate) segment: Arc<Segment>,
 }
 
 /// Rows and time range of one dataset in a chunk.
@@ -86,7 +100,7 @@ impl HeadChunk {
         }
         let summary =
             extents.into_iter().map(|((table, dataset), extent)| ((table, dataset.to_owned()), extent)).collect();
-        Self { seq, payload, rows: events.len() as u64, summary, bloom }
+        Self { seq, payload, rows: events.len() as u64, summary, bloom, columnar: OnceLock::new() }
     }
 
     /// Rebuilds a chunk from a replayed WAL record, keeping only the rows `keep` accepts.
@@ -119,7 +133,34 @@ impl HeadChunk {
     pub(crate) fn bytes(&self) -> u64 {
         self.payload.len() as u64
     }
+
+    /// The chunk's rows as in-memory segments, one per (table, dataset); built once.
+    pub(crate) fn columnar(&self, max_columns: usize) -> Result<&[ColumnarPart]> {
+        if let Some(parts) = self.columnar.get() {
+            return Ok(parts);
+        }
+        let raw = self.raw()?;
+        let mut builders: BTreeMap<(SignalTable, String), SegmentBuilder> = BTreeMap::new();
+        rows::decode_raw(&raw, &mut |strings, row| {
+            let key = (row.kind.table(), strings[row.dataset as usize].to_owned());
+            builders.entry(key).or_insert_with(|| SegmentBuilder::new(max_columns)).push_raw(0, strings, row)
+        })?;
+        let label = PathBuf::from(format!("head chunk {}", self.seq));
+        let parts = builders
+            .into_iter()
+            .map(|((table, dataset), builder)| {
+                let spec = SegmentSpec { table, dataset: &dataset, hour: 0, seq_range: (self.seq, self.seq) };
+                let segment = Segment::from_memory(&label, builder.finish_bytes(spec, COLUMNAR_ZSTD_LEVEL)?)?;
+                Ok(ColumnarPart { table, dataset, segment: Arc::new(segment) })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        // Two queries may build it at once: the first stored wins, the other's copy is dropped.
+        Ok(self.columnar.get_or_init(|| parts))
+    }
 }
+
+/// zstd level of the column-wise copy: it lives in memory only, so favour speed.
+const COLUMNAR_ZSTD_LEVEL: i32 = 1;
 
 fn decode_payload(payload: &[u8]) -> Result<Vec<Event>> {
     let raw = zstd::stream::decode_all(payload).map_err(|err| StoreError::Corrupt(format!("head chunk: {err}")))?;

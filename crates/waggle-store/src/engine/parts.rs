@@ -2,18 +2,15 @@
 //! dataset's share of a head chunk.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::sync::Arc;
 
 use waggle_model::{EventKind, SignalTable};
 
 use super::{Shared, read};
-use crate::codec::Reader;
 use crate::columns::{CellType, Column, ColumnBuilder, Ids, Part, PartInfo, PartReader, PartsRequest};
-use crate::error::Result;
+use crate::error::{Result, StoreError};
 use crate::head::HeadChunk;
-use crate::rows;
-use crate::segment::{Segment, push_payload};
+use crate::segment::{Segment, Source};
 use crate::{ColumnInfo, codec::tag};
 
 pub(crate) fn parts(shared: &Shared, request: &PartsRequest) -> Vec<Arc<dyn Part>> {
@@ -35,7 +32,8 @@ pub(crate) fn parts(shared: &Shared, request: &PartsRequest) -> Vec<Arc<dyn Part
                     min_time_unix_nano: extent.min_time,
                     max_time_unix_nano: extent.max_time,
                 };
-                parts.push(Arc::new(HeadPart { chunk: chunk.clone(), table: *table, info }));
+                let max_columns = shared.config.max_columns_per_segment;
+                parts.push(Arc::new(HeadPart { chunk: chunk.clone(), table: *table, info, max_columns }));
             }
         }
     }
@@ -134,7 +132,7 @@ impl Part for SegmentPart {
 /// Reads a segment; a file deleted by retention since the snapshot reads as empty.
 struct SegmentReader<'a> {
     segment: &'a Segment,
-    file: Option<File>,
+    file: Option<Source>,
 }
 
 impl PartReader for SegmentReader<'_> {
@@ -159,10 +157,12 @@ impl PartReader for SegmentReader<'_> {
     }
 }
 
+/// One dataset's rows of a head chunk, read through the chunk's column-wise copy.
 struct HeadPart {
     chunk: Arc<HeadChunk>,
     table: SignalTable,
     info: PartInfo,
+    max_columns: usize,
 }
 
 impl Part for HeadPart {
@@ -171,105 +171,11 @@ impl Part for HeadPart {
     }
 
     fn open(&self) -> Result<Box<dyn PartReader + '_>> {
-        Ok(Box::new(HeadReader::new(&self.chunk, self.table, &self.info.dataset)?))
-    }
-}
-
-/// One field of a row of a [`HeadReader`]: where its payload lies in the record.
-struct FieldRef {
-    key: u32,
-    header: u8,
-    payload: std::ops::Range<usize>,
-}
-
-/// One dataset's rows of a head chunk, walked once without building values; each column is then
-/// decoded from the payloads it needs.
-struct HeadReader {
-    raw: Vec<u8>,
-    strings: Vec<String>,
-    times: Vec<i64>,
-    durations: Vec<i64>,
-    kinds: Vec<EventKind>,
-    ids: Ids,
-    /// Per row, its range in `fields`.
-    rows: Vec<std::ops::Range<usize>>,
-    fields: Vec<FieldRef>,
-}
-
-impl HeadReader {
-    fn new(chunk: &HeadChunk, table: SignalTable, dataset: &str) -> Result<Self> {
-        let raw = chunk.raw()?;
-        let mut reader = Self {
-            raw: Vec::new(),
-            strings: Vec::new(),
-            times: Vec::new(),
-            durations: Vec::new(),
-            kinds: Vec::new(),
-            ids: Ids::default(),
-            rows: Vec::new(),
-            fields: Vec::new(),
-        };
-        let base = raw.as_ptr() as usize;
-        rows::decode_raw(&raw, &mut |strings, row| {
-            if reader.strings.is_empty() {
-                reader.strings = strings.iter().map(|text| (*text).to_owned()).collect();
-            }
-            if row.kind.table() != table || strings[row.dataset as usize] != dataset {
-                return Ok(());
-            }
-            reader.times.push(row.time_unix_nano);
-            reader.durations.push(row.duration_nano);
-            reader.kinds.push(row.kind);
-            let (trace_id, span_id, parent_id) = rows::read_ids(&mut Reader::new(row.ids))?;
-            reader.ids.trace_ids.push(trace_id);
-            reader.ids.span_ids.push(span_id);
-            reader.ids.parent_ids.push(parent_id);
-            let first = reader.fields.len();
-            for field in &row.fields {
-                // Payloads borrow `raw`: keep their offsets, valid once `raw` moves into the reader.
-                let start = field.payload.as_ptr() as usize - base;
-                let payload = start..start + field.payload.len();
-                reader.fields.push(FieldRef { key: field.key, header: field.header, payload });
-            }
-            reader.rows.push(first..reader.fields.len());
-            Ok(())
-        })?;
-        reader.raw = raw;
-        Ok(reader)
-    }
-}
-
-impl PartReader for HeadReader {
-    fn times(&mut self) -> Result<Vec<i64>> {
-        Ok(self.times.clone())
-    }
-
-    fn durations(&mut self) -> Result<Vec<i64>> {
-        Ok(self.durations.clone())
-    }
-
-    fn kinds(&mut self) -> Result<Vec<EventKind>> {
-        Ok(self.kinds.clone())
-    }
-
-    fn ids(&mut self) -> Result<Ids> {
-        Ok(self.ids.clone())
-    }
-
-    fn column(&mut self, name: &str) -> Result<Option<Column>> {
-        let Some(key) = self.strings.iter().position(|text| text == name) else { return Ok(None) };
-        let mut builder = ColumnBuilder::with_capacity(self.rows.len());
-        let mut found = false;
-        for row in &self.rows {
-            match self.fields[row.clone()].iter().find(|field| field.key as usize == key) {
-                Some(field) => {
-                    found = true;
-                    let mut payload = Reader::new(&self.raw[field.payload.clone()]);
-                    push_payload(&mut builder, field.header & 0x0f, &mut payload)?;
-                }
-                None => builder.push_null(),
-            }
-        }
-        Ok(found.then(|| builder.finish()))
+        let columnar = self.chunk.columnar(self.max_columns)?;
+        let part =
+            columnar.iter().find(|part| part.table == self.table && part.dataset == self.info.dataset).ok_or_else(
+                || StoreError::Corrupt(format!("head chunk {} lost dataset {}", self.chunk.seq, self.info.dataset)),
+            )?;
+        Ok(Box::new(SegmentReader { segment: &part.segment, file: part.segment.open_file()? }))
     }
 }

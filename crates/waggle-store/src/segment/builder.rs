@@ -201,6 +201,18 @@ impl SegmentBuilder {
 
     /// Compresses the columns and writes `<dir>/<stem>.seg` durably (temporary file, fsync, rename).
     pub(crate) fn finish(self, dir: &Path, stem: &str, spec: SegmentSpec<'_>, zstd_level: i32) -> Result<PathBuf> {
+        let blob = self.finish_bytes(spec, zstd_level)?;
+        let path = dir.join(format!("{stem}.seg"));
+        let tmp = dir.join(format!("{stem}.seg.tmp"));
+        let mut file = File::create(&tmp).map_err(StoreError::io(format!("creating {}", tmp.display())))?;
+        file.write_all(&blob).and_then(|()| file.sync_all()).map_err(StoreError::io("writing segment"))?;
+        fs::rename(&tmp, &path).map_err(StoreError::io("renaming segment"))?;
+        sync_dir(dir)?;
+        Ok(path)
+    }
+
+    /// Compresses the columns into a whole segment, in memory.
+    pub(crate) fn finish_bytes(self, spec: SegmentSpec<'_>, zstd_level: i32) -> Result<Vec<u8>> {
         let mut blob = Vec::with_capacity(self.kinds.len() * 16);
         blob.extend_from_slice(MAGIC);
         let mut compressor = zstd::bulk::Compressor::new(zstd_level).map_err(StoreError::io("creating compressor"))?;
@@ -273,13 +285,6 @@ impl SegmentBuilder {
         blob.extend_from_slice(&(footer.len() as u32).to_le_bytes());
         blob.extend_from_slice(&crc32fast::hash(&footer).to_le_bytes());
         blob.extend_from_slice(END_MAGIC);
-
-        let path = dir.join(format!("{stem}.seg"));
-        let tmp = dir.join(format!("{stem}.seg.tmp"));
-        let mut file = File::create(&tmp).map_err(StoreError::io(format!("creating {}", tmp.display())))?;
-        file.write_all(&blob).and_then(|()| file.sync_all()).map_err(StoreError::io("writing segment"))?;
-        fs::rename(&tmp, &path).map_err(StoreError::io("renaming segment"))?;
-        sync_dir(dir)?;
-        Ok(path)
+        Ok(blob)
     }
 }

@@ -20,6 +20,20 @@ use crate::error::{Result, StoreError};
 
 const SECTIONS: usize = 7;
 
+/// The cell type of each value tag; `None` for tags that do not exist.
+const TAG_TYPES: [Option<CellType>; 16] = {
+    let mut table = [None; 16];
+    table[tag::NULL as usize] = Some(CellType::Null);
+    table[tag::STR as usize] = Some(CellType::Str);
+    table[tag::INT as usize] = Some(CellType::Int);
+    table[tag::FLOAT as usize] = Some(CellType::Float);
+    table[tag::BOOL as usize] = Some(CellType::Bool);
+    table[tag::BYTES as usize] = Some(CellType::Other);
+    table[tag::ARRAY as usize] = Some(CellType::Other);
+    table[tag::MAP as usize] = Some(CellType::Other);
+    table
+};
+
 /// One column being written.
 #[derive(Debug, Default)]
 pub(crate) struct ColumnWriter {
@@ -100,20 +114,19 @@ pub(crate) fn decode(raw: &[u8], rows: usize) -> Result<(Column, Vec<u8>)> {
     if headers.len() != rows || !reader.is_empty() {
         return Err(corrupt("wrong row count"));
     }
+    // A table from header byte to cell type keeps the per-row loop free of branches.
     let mut column = Column { types: Vec::with_capacity(rows), ..Column::default() };
     let mut present = 0u16;
+    let mut bad = false;
     for &header in headers {
-        let cell = match header & 0x0f {
-            tag::NULL => CellType::Null,
-            tag::STR => CellType::Str,
-            tag::INT => CellType::Int,
-            tag::FLOAT => CellType::Float,
-            tag::BOOL => CellType::Bool,
-            tag::BYTES | tag::ARRAY | tag::MAP => CellType::Other,
-            _ => return Err(corrupt("bad value tag")),
-        };
+        let cell = TAG_TYPES[(header & 0x0f) as usize];
+        bad |= cell.is_none();
+        let cell = cell.unwrap_or(CellType::Null);
         present |= 1 << (cell as u16);
         column.types.push(cell);
+    }
+    if bad {
+        return Err(corrupt("bad value tag"));
     }
     let has = |cell: CellType| present & (1 << (cell as u16)) != 0;
     if has(CellType::Int) {

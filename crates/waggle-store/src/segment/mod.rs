@@ -19,6 +19,7 @@ mod layout;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use waggle_model::{Event, EventKind, Field, SignalTable, TraceId};
@@ -98,6 +99,8 @@ pub(crate) struct Segment {
     pub(crate) meta: SegmentMeta,
     pub(crate) size_bytes: u64,
     bloom: Bloom,
+    /// The bytes, for a segment held in memory instead of a file.
+    memory: Option<Arc<[u8]>>,
 }
 
 impl std::fmt::Debug for Segment {
@@ -110,11 +113,42 @@ fn corrupt(path: &Path, what: &str) -> StoreError {
     StoreError::Corrupt(format!("segment {}: {what}", path.display()))
 }
 
+/// Where a segment's bytes are: its file, or memory (a head chunk's column-wise copy).
+pub(crate) enum Source {
+    File(File),
+    Memory(Arc<[u8]>),
+}
+
+impl Source {
+    fn read_exact_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+        match self {
+            Self::File(file) => file.read_exact_at(buf, offset),
+            Self::Memory(bytes) => {
+                let start = usize::try_from(offset).map_err(std::io::Error::other)?;
+                let range = bytes.get(start..start + buf.len()).ok_or(std::io::ErrorKind::UnexpectedEof)?;
+                buf.copy_from_slice(range);
+                Ok(())
+            }
+        }
+    }
+}
+
 impl Segment {
-    /// Opens a segment, checking its trailer, footer CRC and bloom CRC.
+    /// Opens a segment file, checking its trailer, footer CRC and bloom CRC.
     pub(crate) fn open(path: &Path) -> Result<Self> {
         let file = File::open(path).map_err(StoreError::io(format!("opening {}", path.display())))?;
         let size_bytes = file.metadata().map_err(StoreError::io("stat segment"))?.len();
+        Self::parse(path, &Source::File(file), size_bytes, None)
+    }
+
+    /// A segment held in memory, checked as a file is; `label` names it in errors.
+    pub(crate) fn from_memory(label: &Path, bytes: Vec<u8>) -> Result<Self> {
+        let bytes: Arc<[u8]> = bytes.into();
+        let size_bytes = bytes.len() as u64;
+        Self::parse(label, &Source::Memory(bytes.clone()), size_bytes, Some(bytes))
+    }
+
+    fn parse(path: &Path, file: &Source, size_bytes: u64, memory: Option<Arc<[u8]>>) -> Result<Self> {
         if size_bytes < (MAGIC.len() + TRAILER) as u64 {
             return Err(corrupt(path, "too short"));
         }
@@ -162,13 +196,13 @@ impl Segment {
         {
             return Err(corrupt(path, "column length out of range"));
         }
-        let mut segment = Self { path: path.to_owned(), meta, size_bytes, bloom: Bloom::with_capacity(1) };
-        let bloom_bytes = segment.read_raw(&file, &segment.meta.bloom.clone())?;
+        let mut segment = Self { path: path.to_owned(), meta, size_bytes, bloom: Bloom::with_capacity(1), memory };
+        let bloom_bytes = segment.read_raw(file, &segment.meta.bloom.clone())?;
         segment.bloom = Bloom::from_bytes(&bloom_bytes).ok_or_else(|| corrupt(path, "bad bloom filter"))?;
         Ok(segment)
     }
 
-    fn read_raw(&self, file: &File, column: &ColumnMeta) -> Result<Vec<u8>> {
+    fn read_raw(&self, file: &Source, column: &ColumnMeta) -> Result<Vec<u8>> {
         let mut bytes = vec![0u8; column.len as usize];
         file.read_exact_at(&mut bytes, column.offset)
             .map_err(StoreError::io(format!("reading {}", self.path.display())))?;
@@ -178,7 +212,7 @@ impl Segment {
         Ok(bytes)
     }
 
-    fn read_column(&self, file: &File, column: &ColumnMeta) -> Result<Vec<u8>> {
+    fn read_column(&self, file: &Source, column: &ColumnMeta) -> Result<Vec<u8>> {
         let compressed = self.read_raw(file, column)?;
         let mut raw = Vec::with_capacity(column.raw_len as usize);
         DECOMPRESSOR
@@ -281,35 +315,38 @@ impl Segment {
 impl Segment {
     /// Opens the file for reading; `None` when retention deleted it since the caller's snapshot
     /// (its rows are past retention anyway).
-    pub(crate) fn open_file(&self) -> Result<Option<File>> {
+    pub(crate) fn open_file(&self) -> Result<Option<Source>> {
+        if let Some(bytes) = &self.memory {
+            return Ok(Some(Source::Memory(bytes.clone())));
+        }
         match File::open(&self.path) {
-            Ok(file) => Ok(Some(file)),
+            Ok(file) => Ok(Some(Source::File(file))),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(err) => Err(StoreError::Io { context: format!("opening {}", self.path.display()), source: err }),
         }
     }
 
-    pub(crate) fn read_kinds(&self, file: &File) -> Result<Vec<EventKind>> {
+    pub(crate) fn read_kinds(&self, file: &Source) -> Result<Vec<EventKind>> {
         let raw = self.read_column(file, &self.meta.fixed[0])?;
         raw.iter().map(|&code| EventKind::from_code(code).ok_or_else(|| corrupt(&self.path, "bad kind"))).collect()
     }
 
-    pub(crate) fn read_times(&self, file: &File) -> Result<Vec<i64>> {
+    pub(crate) fn read_times(&self, file: &Source) -> Result<Vec<i64>> {
         self.read_packed(file, &self.meta.fixed[1])
     }
 
-    pub(crate) fn read_durations(&self, file: &File) -> Result<Vec<i64>> {
+    pub(crate) fn read_durations(&self, file: &Source) -> Result<Vec<i64>> {
         self.read_packed(file, &self.meta.fixed[2])
     }
 
     /// A fixed column of one packed integer per row.
-    fn read_packed(&self, file: &File, column: &ColumnMeta) -> Result<Vec<i64>> {
+    fn read_packed(&self, file: &Source, column: &ColumnMeta) -> Result<Vec<i64>> {
         let raw = self.read_column(file, column)?;
         decode_packed(&raw, self.meta.rows as usize)
             .map_err(|err| corrupt(&self.path, &format!("column {}: {err}", column.name)))
     }
 
-    pub(crate) fn read_ids(&self, file: &File) -> Result<Ids> {
+    pub(crate) fn read_ids(&self, file: &Source) -> Result<Ids> {
         let raw = self.read_column(file, &self.meta.fixed[3])?;
         let mut reader = Reader::new(&raw);
         let rows = self.meta.rows as usize;
@@ -328,7 +365,7 @@ impl Segment {
     }
 
     /// A field column, from its own column or the overflow; `None` when no row has the field.
-    pub(crate) fn read_field(&self, file: &File, name: &str) -> Result<Option<Column>> {
+    pub(crate) fn read_field(&self, file: &Source, name: &str) -> Result<Option<Column>> {
         let rows = self.meta.rows as usize;
         if let Some(meta) = self.meta.columns.iter().find(|column| column.name == name) {
             let (column, _) = layout::decode(&self.read_column(file, meta)?, rows)
