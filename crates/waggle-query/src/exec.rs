@@ -368,6 +368,7 @@ fn hash_cell(cell: Cell<'_>, string_hashes: &[u64]) -> Option<u64> {
     const BOOL: u64 = 0xa409_3822_299f_31d0;
     Some(match cell {
         Cell::Null => return None,
+        Cell::Float(number) if number.is_nan() => return None,
         Cell::Str(code) => string_hashes[code as usize],
         Cell::Int(number) => mix64(number as u64 ^ INT),
         Cell::Float(number) => mix64(if number == 0.0 { 0 } else { number.to_bits() } ^ FLOAT),

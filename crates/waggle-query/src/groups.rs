@@ -20,6 +20,8 @@ fn cell_key(cell: Cell<'_>) -> KeyValue {
     match cell {
         Cell::Null | Cell::Str(_) => KeyValue::Null,
         Cell::Int(number) => KeyValue::Int(number),
+        // NaN is ignored everywhere (docs/QUERY.md): its rows join the group without a value.
+        Cell::Float(number) if number.is_nan() => KeyValue::Null,
         Cell::Float(number) => KeyValue::float(number),
         Cell::Bool(flag) => KeyValue::Bool(flag),
         Cell::Other(value) => KeyValue::Str(value.map_or_else(String::new, |value| value.to_json().to_string()).into()),

@@ -36,7 +36,11 @@ impl KeyValue {
             Self::Null => Json::Null,
             Self::Bool(flag) => Json::Bool(*flag),
             Self::Int(number) => Json::from(*number),
-            Self::Float(bits) => float_json(f64::from_bits(*bits)),
+            Self::Float(bits) => match f64::from_bits(*bits) {
+                // JSON has no infinities: a group of them is named as JavaScript prints them.
+                number if number.is_infinite() => Json::String(if number > 0.0 { "Infinity" } else { "-Infinity" }.into()),
+                number => float_json(number),
+            },
             Self::Str(text) => Json::String(text.to_string()),
         }
     }
