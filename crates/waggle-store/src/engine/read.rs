@@ -82,6 +82,7 @@ pub(crate) fn scan(
         }
         segment.scan(
             request.columns.as_deref(),
+            request.trace_id,
             &mut |row| in_range(row.time_unix_nano) && request.trace_id.is_none_or(|id| row.trace_id == Some(id)),
             &mut |event| {
                 stopped = visit(event).is_break();

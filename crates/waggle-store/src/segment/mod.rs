@@ -238,15 +238,21 @@ impl Segment {
 
     /// Streams the rows for which `select` is true, with only the `columns` asked for (all when
     /// `None`); `visit` returns false to stop early.
+    /// `trace_id` narrows the scan to one trace: the ids are read first, so a segment whose bloom
+    /// filter answered a false positive costs one column, not all of them.
     pub(crate) fn scan(
         &self,
         columns: Option<&[String]>,
+        trace_id: Option<TraceId>,
         select: &mut dyn FnMut(&RowHead) -> bool,
         visit: &mut dyn FnMut(Event) -> bool,
     ) -> Result<()> {
         let Some(file) = self.open_file()? else { return Ok(()) };
-        let (kinds, times, durations, ids) =
-            (self.read_kinds(&file)?, self.read_times(&file)?, self.read_durations(&file)?, self.read_ids(&file)?);
+        let ids = self.read_ids(&file)?;
+        if trace_id.is_some_and(|wanted| !ids.trace_ids.contains(&Some(wanted))) {
+            return Ok(());
+        }
+        let (kinds, times, durations) = (self.read_kinds(&file)?, self.read_times(&file)?, self.read_durations(&file)?);
         // The fixed columns decide which rows are wanted at all.
         let heads: Vec<RowHead> = (0..self.meta.rows as usize)
             .map(|row| RowHead {
@@ -470,7 +476,7 @@ mod tests {
     fn read_all(segment: &Segment, columns: Option<&[String]>) -> Vec<Event> {
         let mut out = Vec::new();
         segment
-            .scan(columns, &mut |_| true, &mut |event| {
+            .scan(columns, None, &mut |_| true, &mut |event| {
                 out.push(event);
                 true
             })
@@ -528,7 +534,7 @@ mod tests {
             bytes[position] ^= 0x20;
             std::fs::write(&path, &bytes).unwrap();
             if let Ok(segment) = Segment::open(&path) {
-                let result = segment.scan(None, &mut |_| true, &mut |_| true);
+                let result = segment.scan(None, None, &mut |_| true, &mut |_| true);
                 assert!(result.is_err() || position < MAGIC.len(), "flip at {position} went unnoticed");
             }
         }
