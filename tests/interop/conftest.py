@@ -56,10 +56,13 @@ class Waggle:
         self.data_dir = data_dir
         self.log_dir = log_dir
         self.args = list(args)
-        http_port, grpc_port, web_port = free_ports(3)
+        http_port, grpc_port, web_port, aws_port, xray_port = free_ports(5)
         self.otlp_http_addr = f"127.0.0.1:{http_port}"
         self.otlp_grpc_addr = f"127.0.0.1:{grpc_port}"
         self.web_addr = f"127.0.0.1:{web_port}"
+        self.aws_addr = f"127.0.0.1:{aws_port}"
+        # The X-Ray daemon listens on this port over both UDP and TCP.
+        self.xray_daemon_addr = f"127.0.0.1:{xray_port}"
         self.proc: subprocess.Popen | None = None
         self.starts = 0
         self.stderr_path: Path | None = None
@@ -76,6 +79,11 @@ class Waggle:
     def web(self) -> str:
         return f"http://{self.web_addr}"
 
+    @property
+    def aws(self) -> str:
+        """Base URL of the AWS port (CloudWatch Logs, X-Ray API), e.g. http://127.0.0.1:4566"""
+        return f"http://{self.aws_addr}"
+
     # -- lifecycle -------------------------------------------------------------------------------
     def command(self, args: list[str]) -> list[str]:
         return [
@@ -85,6 +93,8 @@ class Waggle:
             "--otlp-http-addr", self.otlp_http_addr,
             "--otlp-grpc-addr", self.otlp_grpc_addr,
             "--web-addr", self.web_addr,
+            "--aws-addr", self.aws_addr,
+            "--xray-daemon-addr", self.xray_daemon_addr,
             *args,
         ]
 

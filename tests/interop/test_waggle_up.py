@@ -20,13 +20,15 @@ SLOW_USER = "garek"
 @pytest.fixture
 def up(tmp_path):
     """A running `waggle up` on free ports; yields (process, web URL, Cruddur backend URL)."""
-    grpc, http, web, backend, frontend = free_ports(5)
+    grpc, http, web, backend, frontend, aws_port, xray_port = free_ports(7)
     command = [
         str(waggle_bin()), "up",
         "--data-dir", str(tmp_path / "data"),
         "--otlp-grpc-addr", f"127.0.0.1:{grpc}",
         "--otlp-http-addr", f"127.0.0.1:{http}",
         "--web-addr", f"127.0.0.1:{web}",
+        "--aws-addr", f"127.0.0.1:{aws_port}",
+        "--xray-daemon-addr", f"127.0.0.1:{xray_port}",
         "--cruddur-backend-addr", f"127.0.0.1:{backend}",
         "--cruddur-frontend-addr", f"127.0.0.1:{frontend}",
     ]

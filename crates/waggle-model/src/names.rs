@@ -56,3 +56,24 @@ pub const DURATION_MS: &str = "duration_ms";
 pub const SIGNAL_TYPE: &str = "meta.signal_type";
 /// Derived: the event's timestamp.
 pub const TIMESTAMP: &str = "timestamp";
+
+/// CloudWatch Logs: the log group of an event (also its dataset).
+pub const LOG_GROUP: &str = "aws.log.group.name";
+/// CloudWatch Logs: the log stream of an event.
+pub const LOG_STREAM: &str = "aws.log.stream.name";
+/// The access key id of the SigV4 `Authorization` header a batch arrived with.
+pub const AWS_ACCESS_KEY_ID: &str = "meta.aws.access_key_id";
+/// Rollbar: the item (group of occurrences) an occurrence belongs to.
+pub const ROLLBAR_ITEM_ID: &str = "rollbar.item_id";
+/// Rollbar: the occurrence's own id.
+pub const ROLLBAR_OCCURRENCE_ID: &str = "rollbar.occurrence_id";
+/// Rollbar: the occurrence's uuid (the client's `data.uuid`).
+pub const ROLLBAR_UUID: &str = "rollbar.uuid";
+/// Rollbar: the occurrence's whole `data` object, as JSON text.
+pub const ROLLBAR_PAYLOAD: &str = "rollbar.payload";
+/// The environment an error happened in (Rollbar's `environment`).
+pub const DEPLOYMENT_ENVIRONMENT: &str = "deployment.environment";
+/// An exception's class.
+pub const EXCEPTION_TYPE: &str = "exception.type";
+/// An exception's message.
+pub const EXCEPTION_MESSAGE: &str = "exception.message";

@@ -33,11 +33,40 @@ pub fn get_trace(store: &dyn Store, trace_id: TraceId) -> Result<Option<TraceVie
             _ => {}
         }
     }
-    let mut span_views: Vec<SpanView> = spans.into_iter().map(|span| span_view(span, &mut annotations)).collect();
+    let mut span_views: Vec<SpanView> =
+        latest_versions(spans).into_iter().map(|span| span_view(span, &mut annotations)).collect();
     span_views.sort_by(|a, b| (a.start_time_unix_nano, &a.span_id).cmp(&(b.start_time_unix_nano, &b.span_id)));
     let mut log_views: Vec<LogView> = logs.into_iter().map(log_view).collect();
     log_views.sort_by_key(|log| log.time_unix_nano);
     Ok(Some(TraceView { trace_id: trace_id.to_hex(), spans: span_views, logs: log_views }))
+}
+
+/// Set (`true`) on an X-Ray segment sent before it ended (waggle-xray's `xray.in_progress`).
+const IN_PROGRESS: &str = "xray.in_progress";
+
+/// One row per span id. The store is append-only, so a span can be there twice: an X-Ray segment
+/// sent in progress and again complete, or a span a service exported both over OTLP and to X-Ray.
+/// The complete version wins, then the OTLP row (its attributes are the sender's own), then the
+/// one ending last.
+fn latest_versions(spans: Vec<Event>) -> Vec<Event> {
+    let rank = |span: &Event| {
+        let complete = !matches!(span.field(IN_PROGRESS), Some(Value::Bool(true)));
+        let otlp = span.field("xray.type").is_none();
+        (complete, otlp, span.end_unix_nano())
+    };
+    let mut latest: HashMap<Option<SpanId>, Event> = HashMap::new();
+    for span in spans {
+        if span.span_id.is_none() {
+            continue;
+        }
+        match latest.get(&span.span_id) {
+            Some(kept) if rank(kept) >= rank(&span) => {}
+            _ => {
+                latest.insert(span.span_id, span);
+            }
+        }
+    }
+    latest.into_values().collect()
 }
 
 /// Attributes of one origin, as JSON. Derived fields (name, status, `meta.*`) are the views' own

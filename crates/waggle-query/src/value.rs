@@ -38,7 +38,9 @@ impl KeyValue {
             Self::Int(number) => Json::from(*number),
             Self::Float(bits) => match f64::from_bits(*bits) {
                 // JSON has no infinities: a group of them is named as JavaScript prints them.
-                number if number.is_infinite() => Json::String(if number > 0.0 { "Infinity" } else { "-Infinity" }.into()),
+                number if number.is_infinite() => {
+                    Json::String(if number > 0.0 { "Infinity" } else { "-Infinity" }.into())
+                }
                 number => float_json(number),
             },
             Self::Str(text) => Json::String(text.to_string()),

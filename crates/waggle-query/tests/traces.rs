@@ -129,3 +129,31 @@ fn test_recent_traces_counts_filters_and_pages() {
     assert!(slow.traces.is_empty());
     assert!(recent_traces(&store, &RecentTraces { limit: 0, ..params }).is_err());
 }
+
+/// Regression (issue 5): an X-Ray segment sent in progress and then complete is one span in the
+/// trace view, the complete one.
+#[test]
+fn test_get_trace_keeps_the_complete_version_of_a_span() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = StoreConfig::new(dir.path());
+    config.retention_max_age = std::time::Duration::from_secs(u32::MAX as u64);
+    let store = DiskStore::open(config).unwrap();
+    let name = Field::new("name", "Cruddur", Origin::Derived);
+    let mut in_progress = row(
+        EventKind::Span,
+        9,
+        Some(1),
+        None,
+        BASE,
+        vec![name.clone(), Field::new("xray.in_progress", true, Origin::Derived)],
+    );
+    in_progress.duration_nano = 0;
+    let mut complete = row(EventKind::Span, 9, Some(1), None, BASE, vec![name]);
+    complete.duration_nano = 250_000_000;
+    for event in [in_progress, complete] {
+        store.append(Batch { events: vec![event] }).unwrap().wait_blocking().unwrap();
+    }
+    let trace = get_trace(&store, TraceId([9; 16])).unwrap().unwrap();
+    assert_eq!(trace.spans.len(), 1);
+    assert_eq!(trace.spans[0].duration_ms, 250.0);
+}

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use waggle_logs::LogsService;
+use waggle_rollbar::RollbarService;
 use waggle_store::Store;
 
 use crate::honeycomb::library::QueryLibrary;
@@ -30,4 +32,25 @@ pub struct AppState {
     pub library: Arc<QueryLibrary>,
     /// Request limits.
     pub limits: Limits,
+    /// CloudWatch Logs: log groups and streams over the store.
+    pub logs: Arc<LogsService>,
+    /// Rollbar: items, tokens and occurrences over the store.
+    pub rollbar: Arc<RollbarService>,
+    /// AWS X-Ray: segments, groups, sampling rules and targets over the store.
+    pub xray: Arc<waggle_xray::Xray>,
+}
+
+impl AppState {
+    /// A state whose saved queries, log groups and Rollbar items live in memory only, with
+    /// default limits: for tests and tools that need no data directory.
+    pub fn in_memory(store: Arc<dyn Store>) -> Self {
+        Self {
+            logs: Arc::new(LogsService::in_memory(store.clone())),
+            rollbar: Arc::new(RollbarService::in_memory(store.clone())),
+            xray: Arc::new(waggle_xray::Xray::in_memory(store.clone())),
+            store,
+            library: Arc::new(QueryLibrary::in_memory()),
+            limits: Limits::default(),
+        }
+    }
 }

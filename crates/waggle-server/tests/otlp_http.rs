@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;
-use waggle_server::{AppState, Limits, QueryLibrary, otlp_http_router};
+use waggle_server::{AppState, otlp_http_router};
 use waggle_store::{DiskStore, StoreConfig};
 
 fn span_json(trace_byte: u8) -> String {
@@ -37,8 +37,7 @@ async fn test_otlp_http_overload_answers_503_with_retry_after() {
     config.max_head_bytes = 0;
     config.flush_interval = std::time::Duration::from_secs(3600);
     let store = Arc::new(DiskStore::open(config).unwrap());
-    let router =
-        otlp_http_router(AppState { store, library: Arc::new(QueryLibrary::in_memory()), limits: Limits::default() });
+    let router = otlp_http_router(AppState::in_memory(store));
 
     let accepted = router.clone().oneshot(post("/v1/traces", span_json(1))).await.unwrap();
     assert_eq!(accepted.status(), StatusCode::OK);
@@ -56,8 +55,7 @@ async fn test_otlp_http_overload_answers_503_with_retry_after() {
 async fn test_otlp_http_metrics_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(DiskStore::open(StoreConfig::new(dir.path())).unwrap());
-    let router =
-        otlp_http_router(AppState { store, library: Arc::new(QueryLibrary::in_memory()), limits: Limits::default() });
+    let router = otlp_http_router(AppState::in_memory(store));
     let response = router.oneshot(post("/v1/metrics", "{}".into())).await.unwrap();
     assert_eq!(response.status(), StatusCode::NOT_IMPLEMENTED);
     let status = body_json(response).await;

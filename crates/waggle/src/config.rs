@@ -6,6 +6,8 @@
 //! otlp_grpc = "127.0.0.1:4317"
 //! otlp_http = "127.0.0.1:4318"
 //! web = "127.0.0.1:7070"
+//! aws = "127.0.0.1:4566"
+//! xray_daemon = "127.0.0.1:2000"
 //! [retention]
 //! max_age = "7d"
 //! max_bytes = "10GiB"
@@ -54,6 +56,8 @@ struct ListenSection {
     otlp_grpc: Option<SocketAddr>,
     otlp_http: Option<SocketAddr>,
     web: Option<SocketAddr>,
+    aws: Option<SocketAddr>,
+    xray_daemon: Option<SocketAddr>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -100,6 +104,12 @@ pub struct ServeArgs {
     /// Web port: console and JSON APIs [default: 127.0.0.1:7070]
     #[arg(long, env = "WAGGLE_WEB_ADDR", value_name = "ADDR")]
     pub web_addr: Option<SocketAddr>,
+    /// AWS edge port: CloudWatch Logs (and X-Ray's API) [default: 127.0.0.1:4566]
+    #[arg(long, env = "WAGGLE_AWS_ADDR", value_name = "ADDR")]
+    pub aws_addr: Option<SocketAddr>,
+    /// X-Ray daemon: segments over UDP, sampling rules and targets over TCP [default: 127.0.0.1:2000]
+    #[arg(long, env = "WAGGLE_XRAY_DAEMON_ADDR", value_name = "ADDR")]
+    pub xray_daemon_addr: Option<SocketAddr>,
     /// Keep data this long, by event time [default: 7d]
     #[arg(long, env = "WAGGLE_RETENTION_MAX_AGE", value_name = "DURATION", value_parser = parse_duration)]
     pub retention_max_age: Option<std::time::Duration>,
@@ -143,6 +153,8 @@ pub struct Settings {
     pub otlp_grpc_addr: SocketAddr,
     pub otlp_http_addr: SocketAddr,
     pub web_addr: SocketAddr,
+    pub aws_addr: SocketAddr,
+    pub xray_daemon_addr: SocketAddr,
 }
 
 /// The default data directory.
@@ -230,6 +242,8 @@ impl ServeArgs {
             otlp_grpc_addr: self.otlp_grpc_addr.or(file.listen.otlp_grpc).unwrap_or(localhost(4317)),
             otlp_http_addr: self.otlp_http_addr.or(file.listen.otlp_http).unwrap_or(localhost(4318)),
             web_addr: self.web_addr.or(file.listen.web).unwrap_or(localhost(7070)),
+            aws_addr: self.aws_addr.or(file.listen.aws).unwrap_or(localhost(4566)),
+            xray_daemon_addr: self.xray_daemon_addr.or(file.listen.xray_daemon).unwrap_or(localhost(2000)),
         })
     }
 }
@@ -244,7 +258,7 @@ mod tests {
         let path = dir.path().join("waggle.toml");
         std::fs::write(
             &path,
-            "data_dir = \"/from/file\"\n[retention]\nmax_age = \"2d\"\n[listen]\nweb = \"127.0.0.1:9000\"\n",
+            "data_dir = \"/from/file\"\n[retention]\nmax_age = \"2d\"\n[listen]\nweb = \"127.0.0.1:9000\"\naws = \"127.0.0.1:9001\"\n",
         )
         .unwrap();
         let args = ServeArgs { config: Some(path.clone()), data_dir: Some("/from/flag".into()), ..Default::default() };
@@ -252,6 +266,7 @@ mod tests {
         assert_eq!(settings.store.data_dir, PathBuf::from("/from/flag"));
         assert_eq!(settings.store.retention_max_age, std::time::Duration::from_secs(2 * 86400));
         assert_eq!(settings.web_addr.port(), 9000);
+        assert_eq!(settings.aws_addr.port(), 9001);
         assert_eq!(settings.otlp_http_addr.port(), 4318);
     }
 
@@ -263,6 +278,8 @@ mod tests {
         assert_eq!(settings.store.flush_max_bytes, 64 << 20);
         assert_eq!(settings.store.max_queued_batches, 256);
         assert_eq!(settings.limits.max_grpc_message_bytes, 16 << 20);
+        assert_eq!(settings.aws_addr.port(), 4566);
+        assert_eq!(settings.xray_daemon_addr.port(), 2000);
     }
 
     #[test]

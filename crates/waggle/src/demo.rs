@@ -3,8 +3,8 @@
 //! with a slow band and a slow user the moment the console opens.
 //!
 //! Cruddur runs in its own process group, so Ctrl-C reaches waggle alone: waggle stops the traffic,
-//! asks Cruddur to stop (SIGTERM: it flushes its last spans to waggle, still listening), waits, and
-//! only then stops its own servers.
+//! asks Cruddur to stop (SIGTERM: it flushes its last spans, log lines and Rollbar items to waggle,
+//! still listening), waits, and only then stops its own servers.
 
 use std::fs::File;
 use std::net::SocketAddr;
@@ -28,6 +28,19 @@ pub struct DemoArgs {
     #[arg(long, env = "WAGGLE_CRUDDUR_FRONTEND_ADDR", default_value = "127.0.0.1:3000")]
     pub cruddur_frontend_addr: SocketAddr,
 }
+/// This waggle's receivers, where the demo's Cruddur sends its spans, logs and errors.
+#[derive(Debug, Clone)]
+pub struct DemoTargets {
+    /// The OTLP/HTTP receiver (spans).
+    pub otlp_http: SocketAddr,
+    /// The AWS port: CloudWatch Logs (`ENABLE_CLOUD_WATCH_LOG`, log group `cruddur`).
+    pub aws: SocketAddr,
+    /// The web port: Rollbar's API (`/api/1/`).
+    pub web: SocketAddr,
+    /// The Rollbar project token waggle created on first start.
+    pub rollbar_token: String,
+}
+
 /// How long Cruddur gets to start, and to stop.
 const CRUDDUR_TIMEOUT: Duration = Duration::from_secs(20);
 /// Pause between demo requests: about five a second, a steady modest rate.
@@ -61,14 +74,33 @@ fn cruddur_binary() -> Result<PathBuf> {
 }
 
 impl Demo {
-    /// Starts Cruddur exporting to `otlp_http` and the traffic; Cruddur's output goes to
+    /// Starts Cruddur exporting to `targets` (spans over OTLP/HTTP, its `cruddur-backend` log lines
+    /// to CloudWatch Logs, errors to Rollbar) and the traffic; Cruddur's output goes to
     /// `<data_dir>/cruddur.log`.
-    pub fn start(args: &DemoArgs, otlp_http: SocketAddr, data_dir: &Path) -> Result<Self> {
+    pub fn start(args: &DemoArgs, targets: &DemoTargets, data_dir: &Path) -> Result<Self> {
         let binary = cruddur_binary()?;
         let log = data_dir.join("cruddur.log");
         let output = File::create(&log).with_context(|| format!("cannot write {}", log.display()))?;
-        let endpoint = format!("http://{otlp_http}");
-        let cruddur = Command::new(&binary)
+        let endpoint = format!("http://{}", targets.otlp_http);
+        let mut command = Command::new(&binary);
+        // The bootcamp's watchtower handler, pointed at this waggle with dummy credentials (waggle
+        // reads the SigV4 header but does not verify it); lines are sent every 5 s, not 60.
+        command
+            .env("ENABLE_CLOUD_WATCH_LOG", "true")
+            .env("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", format!("http://{}", targets.aws))
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "waggle-demo")
+            .env("AWS_SECRET_ACCESS_KEY", "waggle-demo")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env("CRUDDUR_CLOUDWATCH_SEND_INTERVAL", "5");
+        if !targets.rollbar_token.is_empty() {
+            command
+                .env("ROLLBAR_ACCESS_TOKEN", &targets.rollbar_token)
+                .env("ROLLBAR_ENDPOINT", format!("http://{}/api/1/", targets.web))
+                .env("ROLLBAR_ENVIRONMENT", "production");
+        }
+        let cruddur = command
             .arg("--backend-addr")
             .arg(args.cruddur_backend_addr.to_string())
             .arg("--frontend-addr")
