@@ -3,7 +3,10 @@
 #   $repo, $work        the repository (now the working directory) and a fresh temporary directory,
 #                       removed on exit unless KEEP=1
 #   logged LOG CMD...   runs CMD with its stderr in LOG; on failure shows LOG's tail and stops
-#   build_release       builds waggle and waggle-bench (release); sets $waggle and $bench
+#   build_release [PKG...]  builds waggle and PKG... (release; default waggle-bench), copies the
+#                       binaries into $release (in $work); sets $waggle and $bench (waggle-bench)
+#   background LOG CMD...  starts CMD with its stdout and stderr in LOG; sets $pid; stopped on exit
+#   stop PID            asks a process started by `background` to stop (SIGTERM) and waits for it
 #   bench_venv          installs bench/requirements.txt into bench/.venv (once per change); sets $python
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,7 +14,16 @@ cd "$repo"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/waggle-$bench_name-XXXXXX")"
-if [ "${KEEP:-0}" = 1 ]; then trap 'echo "kept $work" >&2' EXIT; else trap 'rm -rf "$work"' EXIT; fi
+started=()
+
+on_exit() {
+    local pid
+    for pid in "${started[@]}"; do
+        kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+    done
+    if [ "${KEEP:-0}" = 1 ]; then echo "kept $work" >&2; else rm -rf "$work"; fi
+}
+trap on_exit EXIT
 
 logged() {
     local log="$1"
@@ -24,10 +36,34 @@ logged() {
 }
 
 build_release() {
-    echo "==> cargo build --release" >&2
-    cargo build --release --locked -p waggle -p waggle-bench
-    waggle="$CARGO_TARGET_DIR/release/waggle"
-    bench="$CARGO_TARGET_DIR/release/waggle-bench"
+    local package packages=(-p waggle)
+    for package in "${@:-waggle-bench}"; do packages+=(-p "$package"); done
+    echo "==> cargo build --release --locked ${packages[*]}" >&2
+    cargo build --release --locked "${packages[@]}"
+    # Copied aside, so that another build into a shared CARGO_TARGET_DIR cannot swap a binary
+    # between two runs of the benchmark.
+    release="$work/bin"
+    mkdir -p "$release"
+    for package in waggle "${@:-waggle-bench}"; do cp "$CARGO_TARGET_DIR/release/$package" "$release/"; done
+    waggle="$release/waggle"
+    bench="$release/waggle-bench"
+}
+
+background() {
+    local log="$1"
+    shift
+    : >"$log" # exists at once, for whoever waits for a line in it
+    "$@" >"$log" 2>&1 &
+    pid=$!
+    started+=("$pid")
+}
+
+stop() {
+    local pid="$1" kept=() other
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    for other in "${started[@]}"; do [ "$other" = "$pid" ] || kept+=("$other"); done
+    started=("${kept[@]}")
 }
 
 bench_venv() {
