@@ -4,12 +4,16 @@ user (garek); Ctrl-C stops everything, Cruddur included, losing nothing acknowle
 
 from __future__ import annotations
 
+import json
+import re
 import signal
 import subprocess
 import time
 
+import boto3
 import pytest
 import requests
+from botocore.exceptions import ClientError
 
 from conftest import free_ports, waggle_bin
 
@@ -105,6 +109,28 @@ def test_up_shows_traces_a_slow_band_and_the_slow_user_then_stops_cleanly(up, tm
     assert failures["results"][0]["data"]["COUNT"] >= 1, "a 500 carries an exception event"
     traces = requests.get(f"{web}/api/traces", params={"dataset": "cruddur-backend", "limit": 5}, timeout=10).json()
     assert traces["traces"], traces
+
+    # Cruddur's log lines go to waggle's CloudWatch Logs (group `cruddur`) and its 500s to waggle's
+    # Rollbar, both carrying the trace id of the failed request.
+    aws_url = re.search(r"AWS\s+(http://\S+)", log_path.read_text()).group(1)
+    logs = boto3.client("logs", endpoint_url=aws_url, region_name="us-east-1",
+                        aws_access_key_id="demo", aws_secret_access_key="demo")
+    token = json.loads((tmp_path / "data" / "rollbar.json").read_text())["tokens"][0]["access_token"]
+
+    def failure_logged_and_reported() -> bool:
+        try:
+            events = logs.filter_log_events(logGroupName="cruddur", filterPattern="{ $.status = 500 }")["events"]
+        except ClientError:
+            return False  # the group is not there yet
+        items = requests.get(f"{web}/api/1/items", params={"level": "error"}, timeout=10,
+                             headers={"X-Rollbar-Access-Token": token}).json()["result"]["items"]
+        if not events or not any(item["exception_class"] == "UpstreamError" for item in items):
+            return False
+        trace_id = json.loads(events[0]["message"])["trace_id"]
+        linked = requests.get(f"{web}/api/traces/{trace_id}", timeout=10).json().get("logs", [])
+        return {"cruddur", "rollbar"} <= {entry.get("dataset") for entry in linked}
+
+    wait_for("a 500 in CloudWatch Logs and Rollbar, linked to its trace", failure_logged_and_reported, log_path)
 
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=40) == 0, log_path.read_text()[-3000:]

@@ -36,6 +36,6 @@ pub use error::{Result, TelemetryError};
 pub use exception::record_exception;
 pub use http_client::{client_span, inject_trace_headers, record_client_response};
 pub use http_server::{ErrorReport, trace_http};
-pub use pipeline::{TelemetryGuard, init};
+pub use pipeline::{AppLayer, TelemetryGuard, init, init_with_layer};
 pub use propagation::{TRACEPARENT, X_AMZN_TRACE_ID, extract_context, inject_context, propagator};
 pub use tracing_opentelemetry::OpenTelemetrySpanExt as SpanExt;

@@ -60,17 +60,27 @@ impl Drop for TelemetryGuard {
     }
 }
 
+/// An application's own layer (a log handler such as Cruddur's CloudWatch Logs shipper), installed
+/// beside the console log and the span exporter by [`init_with_layer`].
+pub type AppLayer = Box<dyn tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync>;
+
 /// Installs the global tracer provider, propagator and `tracing` subscriber described by `config`.
 ///
 /// Call it once, inside a Tokio runtime context when the protocol is gRPC (tonic needs one).
 pub fn init(config: &TelemetryConfig) -> Result<TelemetryGuard> {
+    init_with_layer(config, None)
+}
+
+/// [`init`], with `app_layer` also receiving every span and event (whatever `RUST_LOG` says: the
+/// layer filters for itself), even when telemetry is disabled.
+pub fn init_with_layer(config: &TelemetryConfig, app_layer: Option<AppLayer>) -> Result<TelemetryGuard> {
     let log_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_LOG_FILTER));
     let fmt_layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_filter(log_filter);
     if config.disabled || (config.otlp.is_none() && !config.console) {
-        tracing_subscriber::registry().with(fmt_layer).try_init()?;
+        tracing_subscriber::registry().with(app_layer).with(fmt_layer).try_init()?;
         return Ok(TelemetryGuard { provider: None });
     }
 
@@ -97,7 +107,7 @@ pub fn init(config: &TelemetryConfig) -> Result<TelemetryGuard> {
         .with_threads(false)
         .with_location(false)
         .with_filter(export_filter);
-    tracing_subscriber::registry().with(fmt_layer).with(otel_layer).try_init()?;
+    tracing_subscriber::registry().with(app_layer).with(fmt_layer).with(otel_layer).try_init()?;
     Ok(TelemetryGuard { provider: Some(provider) })
 }
 

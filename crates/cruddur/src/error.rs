@@ -61,6 +61,10 @@ impl IntoResponse for ApiError {
             }
         };
         let mut response = (status, Json(body)).into_response();
+        if status.is_server_error() {
+            // Where the failure surfaced, for the Rollbar report (`crate::observe`).
+            response.extensions_mut().insert(crate::observe::ErrorBacktrace(crate::rollbar::capture()));
+        }
         response.extensions_mut().insert(ErrorReport { kind: kind.into(), message: self.to_string() });
         response
     }

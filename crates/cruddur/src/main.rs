@@ -4,15 +4,19 @@
 //! Layout: `routes` (the API router), `activities` and `messages` (handlers and their SQL), `users`
 //! (the caller header), `validation`, `error`, `db` (pool, a span per statement), `schema` and
 //! `seed` (start-up), `frontend` (static files and `/config.js`), `clock` (timestamps), `demo` (the
-//! faults of demo mode).
+//! faults of demo mode), `observe` (a log line per request, error reports), `cloudwatch` (the
+//! `cruddur-backend` logger's CloudWatch Logs handler), `rollbar` (the Rollbar reporter).
 
 mod activities;
 mod clock;
+mod cloudwatch;
 mod db;
 mod demo;
 mod error;
 mod frontend;
 mod messages;
+mod observe;
+mod rollbar;
 mod routes;
 mod schema;
 mod seed;
@@ -77,11 +81,35 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    // The `cruddur-backend` logger's CloudWatch handler (ENABLE_CLOUD_WATCH_LOG), and Rollbar.
+    let (cloudwatch_layer, shipper) = match cloudwatch::CloudWatchConfig::from_env()? {
+        Some(config) => {
+            let (layer, shipper) = cloudwatch::layer(config);
+            (Some(Box::new(layer.filtered()) as cruddur_telemetry::AppLayer), Some(shipper))
+        }
+        None => (None, None),
+    };
+    let rollbar_config = rollbar::RollbarConfig::from_env();
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     // The gRPC exporter is built on, and flushed through, this runtime.
     let _runtime_context = runtime.enter();
-    let telemetry = cruddur_telemetry::init(&TelemetryConfig::from_env("cruddur-backend", "cruddur")?)?;
-    let result = runtime.block_on(run(args));
+    let telemetry = cruddur_telemetry::init_with_layer(
+        &TelemetryConfig::from_env("cruddur-backend", "cruddur")?,
+        cloudwatch_layer,
+    )?;
+    let result = runtime.block_on(async {
+        let shipper = shipper.map(cloudwatch::PendingShipper::start);
+        let reporter = rollbar_config.map(rollbar::start).transpose()?;
+        let result = run(args).await;
+        // Flushed after the servers stopped: the last requests' lines and reports are sent.
+        if let Some(reporter) = reporter {
+            reporter.shutdown().await;
+        }
+        if let Some(shipper) = shipper {
+            shipper.shutdown().await;
+        }
+        result
+    });
     if let Err(error) = telemetry.shutdown() {
         eprintln!("cruddur: {error}");
     }
@@ -118,14 +146,27 @@ async fn run(args: Args) -> anyhow::Result<()> {
         shutdown_signal().await;
         let _ = stop_sender.send(true);
     });
-    tracing::info!(backend = %format!("http://{backend_addr}"), frontend = %format!("http://{frontend_addr}"), "cruddur listening");
+    tracing::info!(target: cloudwatch::LOGGER, backend = %format!("http://{backend_addr}"), frontend = %format!("http://{frontend_addr}"), "cruddur listening");
     let backend_server = axum::serve(backend, api.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(stopped(stop.clone()));
     let frontend_server = axum::serve(frontend, browser).with_graceful_shutdown(stopped(stop));
     tokio::try_join!(backend_server.into_future(), frontend_server.into_future())?;
     db.close().await;
-    tracing::info!("cruddur stopped");
+    tracing::info!(target: cloudwatch::LOGGER, "cruddur stopped");
     Ok(())
+}
+
+/// This machine's name, for watchtower's stream name and Rollbar's `server.host`.
+pub(crate) fn host_name() -> &'static str {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .map(|name| name.trim().to_owned())
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| "localhost".to_owned())
+    })
 }
 
 /// CORS origins: `FRONTEND_URL` and `BACKEND_URL` as in the bootcamp, or both loopback spellings of

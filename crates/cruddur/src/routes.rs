@@ -1,7 +1,8 @@
 //! The backend's router: every endpoint of the bootcamp's API, with tracing and CORS around each.
 //!
 //! Layers, outermost first: CORS (preflights are answered here and not traced), the server span
-//! (`cruddur_telemetry::trace_http`), `app.user_id` from the user header, then the handler.
+//! (`cruddur_telemetry::trace_http`), the request's log line and error reports (`crate::observe`),
+//! `app.user_id` from the user header, then the handler.
 
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, Method, header};
@@ -19,6 +20,7 @@ use crate::activities::{
 use crate::db::no_params;
 use crate::error::{ApiError, ApiResult};
 use crate::messages::{message_groups_list, messages_create, messages_list};
+use crate::observe::{RequestSnapshot, current_trace_ids};
 use crate::state::AppState;
 use crate::users::{USER_HEADER, record_user_id};
 
@@ -53,6 +55,7 @@ pub fn app(state: AppState, allowed_origins: Vec<HeaderValue>, demo: bool) -> Ro
     let router = if demo { router.layer(middleware::from_fn(crate::demo::faults)) } else { router };
     router
         .layer(middleware::from_fn(record_user_id))
+        .layer(middleware::from_fn_with_state(crate::rollbar::global().cloned(), crate::observe::observe))
         .layer(middleware::from_fn(cruddur_telemetry::trace_http))
         .layer(cors)
         .with_state(state)
@@ -73,14 +76,20 @@ async fn health_check(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     Ok(Json(json!({ "success": ok == 1, "ver": 1 })))
 }
 
-/// `GET /rollbar/test`: the bootcamp's Rollbar smoke test. Nothing is reported to Rollbar yet
-/// (that comes with waggle's Rollbar receiver), and the answer says so.
-async fn rollbar_test() -> Json<Value> {
-    Json(json!({
-        "message": "Hello World!",
-        "reported": false,
-        "detail": "Rollbar reporting is not wired up yet: nothing was sent"
-    }))
+/// `GET /rollbar/test`: the bootcamp's Rollbar smoke test,
+/// `rollbar.report_message('Hello World!', 'warning')`, with the request and its trace id. The
+/// item is queued for the background reporter: `reported` says whether it was (Rollbar is configured
+/// by `ROLLBAR_ACCESS_TOKEN`).
+async fn rollbar_test(request: axum::extract::Request) -> Json<Value> {
+    let reported = crate::rollbar::global().is_some_and(|rollbar| {
+        let context = RequestSnapshot::of(&request).context(current_trace_ids().as_ref());
+        rollbar.report_message("Hello World!", "warning", Some(context))
+    });
+    let mut answer = json!({ "message": "Hello World!", "reported": reported });
+    if crate::rollbar::global().is_none() {
+        answer["detail"] = "ROLLBAR_ACCESS_TOKEN is not set: nothing was sent".into();
+    }
+    Json(answer)
 }
 
 async fn route_not_found() -> ApiError {
