@@ -46,6 +46,40 @@ def free_ports(n: int) -> list[int]:
             s.close()
 
 
+def wait_until_healthy(proc, session, url: str, what: str, timeout: float, details) -> None:
+    """Polls `url` until it answers 200; fails (killing `proc`) if `proc` exits or time runs out.
+    `details()` is appended to the failure: the command, the process's output."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        code = proc.poll()
+        if code is not None:
+            pytest.fail(f"{what} exited with code {code} before it was healthy\n{details()}", pytrace=False)
+        try:
+            r = session.get(url, timeout=2)
+            if r.status_code == 200:
+                return
+            last = f"HTTP {r.status_code}: {r.text[:200]}"
+        except requests.RequestException as e:
+            last = repr(e)
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    pytest.fail(f"{what} was not healthy within {timeout:.0f}s (last: {last})\n{details()}", pytrace=False)
+
+
+def stop_process(proc, what: str, sig: int, timeout: float, details) -> None:
+    """Sends `sig` and waits; on a timeout kills `proc` and fails with `details()`."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            pytest.fail(f"{what} did not exit within {timeout:.0f}s of signal {sig}\n{details()}", pytrace=False)
+
+
 class Waggle:
     """One waggle process (and its restarts) on one data dir.
 
@@ -129,45 +163,13 @@ class Waggle:
         return self
 
     def wait_healthy(self, timeout: float = HEALTH_TIMEOUT_S) -> None:
-        deadline = time.monotonic() + timeout
-        last = "no answer"
-        while time.monotonic() < deadline:
-            code = self.proc.poll()
-            if code is not None:
-                pytest.fail(
-                    f"waggle exited with code {code} before it was healthy\n"
-                    f"command: {' '.join(self.command(self.args))}\n{self.stderr_tail()}",
-                    pytrace=False,
-                )
-            try:
-                r = self.session.get(f"{self.web}/api/health", timeout=2)
-                if r.status_code == 200:
-                    return
-                last = f"HTTP {r.status_code}: {r.text[:200]}"
-            except requests.RequestException as e:
-                last = repr(e)
-            time.sleep(0.05)
-        self.kill()
-        pytest.fail(
-            f"waggle was not healthy within {timeout:.0f}s (last: {last})\n"
-            f"command: {' '.join(self.command(self.args))}\n{self.stderr_tail()}",
-            pytrace=False,
-        )
+        details = lambda: f"command: {' '.join(self.command(self.args))}\n{self.stderr_tail()}"  # noqa: E731
+        wait_until_healthy(self.proc, self.session, f"{self.web}/api/health", "waggle", timeout, details)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = STOP_TIMEOUT_S) -> int:
         """Send `sig` and wait for the exit; returns the exit code. Fails if it does not exit."""
         assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                pytest.fail(
-                    f"waggle did not exit within {timeout:.0f}s of signal {sig}\n{self.stderr_tail()}",
-                    pytrace=False,
-                )
+        stop_process(self.proc, "waggle", sig, timeout, self.stderr_tail)
         return self.proc.returncode
 
     def kill(self) -> None:

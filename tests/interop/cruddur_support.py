@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import REPO, Waggle, free_ports
+from conftest import REPO, Waggle, free_ports, stop_process, wait_until_healthy
 
 HEALTH_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 20.0
@@ -88,34 +88,15 @@ class Cruddur:
         return self
 
     def wait_healthy(self) -> None:
-        deadline = time.monotonic() + HEALTH_TIMEOUT_S
-        last = "no answer"
-        while time.monotonic() < deadline:
-            code = self.proc.poll()
-            if code is not None:
-                pytest.fail(f"cruddur exited with code {code} before it was healthy\n{self.logs()}", pytrace=False)
-            try:
-                # A health check with tracing headers of its own would add noise: plain request.
-                r = self.session.get(f"{self.backend}/api/health-check", timeout=2)
-                if r.status_code == 200:
-                    return
-                last = f"HTTP {r.status_code}: {r.text[:200]}"
-            except requests.RequestException as e:
-                last = repr(e)
-            time.sleep(0.05)
-        self.kill()
-        pytest.fail(f"cruddur was not healthy within {HEALTH_TIMEOUT_S:.0f}s (last: {last})\n{self.logs()}", pytrace=False)
+        # A health check with tracing headers of its own would add noise: plain request.
+        wait_until_healthy(
+            self.proc, self.session, f"{self.backend}/api/health-check", "cruddur", HEALTH_TIMEOUT_S, self.logs
+        )
 
     def stop(self) -> int:
         """SIGTERM and wait; returns the exit code (0 means every span was flushed)."""
         assert self.proc is not None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.kill()
-                pytest.fail(f"cruddur did not exit within {STOP_TIMEOUT_S:.0f}s of SIGTERM\n{self.logs()}", pytrace=False)
+        stop_process(self.proc, "cruddur", signal.SIGTERM, STOP_TIMEOUT_S, self.logs)
         return self.proc.returncode
 
     def kill(self) -> None:
