@@ -9,6 +9,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 echo "==> Python test clients (.venv)"
 scripts/setup-python.sh
 
+echo "==> waggle console (ui/, embedded by the build below)"
+scripts/build-console.sh
+
 echo "==> cargo build"
 cargo build --workspace --all-targets --locked
 

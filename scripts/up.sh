@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 scripts/build-frontend.sh
+scripts/build-console.sh
 cargo build --release --locked -p waggle -p cruddur
 exec "$CARGO_TARGET_DIR/release/waggle" up "$@"

@@ -91,10 +91,14 @@ async fn serve(settings: Settings, mode: Mode) -> Result<()> {
     };
     let http =
         axum::serve(http_listener, otlp_http_router(state.clone())).with_graceful_shutdown(stopped(stop.clone()));
-    let web_routes =
-        api_router(state.clone()).merge(honeycomb_router(state.clone())).merge(rollbar_router(state.clone()));
-    let web = axum::serve(web_listener, web_routes).with_graceful_shutdown(stopped(stop.clone()));
     let aws_routes = aws_router(state.clone()).merge(xray_router(state.clone()));
+    // The console calls the AWS APIs (X-Ray, CloudWatch Logs) on its own origin, under `/aws`.
+    let web_routes = api_router(state.clone())
+        .merge(honeycomb_router(state.clone()))
+        .merge(rollbar_router(state.clone()))
+        .nest("/aws", aws_routes.clone())
+        .fallback_service(waggle_console::console_router());
+    let web = axum::serve(web_listener, web_routes).with_graceful_shutdown(stopped(stop.clone()));
     let aws = axum::serve(aws_listener, aws_routes).with_graceful_shutdown(stopped(stop.clone()));
     let daemon_sampling =
         axum::serve(daemon_tcp, xray_router(state.clone())).with_graceful_shutdown(stopped(stop.clone()));
@@ -172,6 +176,11 @@ fn print_banner(
 ) {
     let version = env!("CARGO_PKG_VERSION");
     let mut banner = format!("waggle {version} is up; data in {}\n\n", settings.store.data_dir.display());
+    if waggle_console::is_built() {
+        banner += &format!("  Console     http://{web}/   queries, heatmaps, traces, service map, logs, errors\n");
+    } else {
+        banner += "  Console     not built into this binary: run scripts/build-console.sh, then rebuild waggle\n";
+    }
     banner += &format!("  OTLP/gRPC   http://{grpc}\n");
     banner += &format!("  OTLP/HTTP   http://{http}   POST /v1/traces, /v1/logs\n");
     banner += &format!("  Web + API   http://{web}   GET /api/traces, /api/traces/<id>, /api/datasets\n");

@@ -1,0 +1,70 @@
+// Number, duration and time formatting shared by every page, and one colour per service.
+
+/** `12.3 ms`, `1.24 s`, `850 µs`. */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return "–";
+  if (ms >= 60_000) return `${(ms / 60_000).toFixed(1)} min`;
+  if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 1 : 2)} s`;
+  if (ms >= 1) return `${ms.toFixed(ms >= 100 ? 0 : ms >= 10 ? 1 : 2)} ms`;
+  if (ms > 0) return `${Math.round(ms * 1000)} µs`;
+  return "0 ms";
+}
+
+/** `1,234`, `12.5k`, `3.2M` (compact), or a number with a few significant digits. */
+export function formatNumber(value: unknown, compact = false): string {
+  if (value === null || value === undefined) return "–";
+  if (typeof value !== "number") return String(value);
+  if (!Number.isFinite(value)) return String(value);
+  if (compact && Math.abs(value) >= 10_000) {
+    return new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 }).format(value);
+  }
+  if (Number.isInteger(value)) return value.toLocaleString("en");
+  return value.toLocaleString("en", { maximumSignificantDigits: 4 });
+}
+
+export function formatPercent(fraction: number | null | undefined, digits = 1): string {
+  if (fraction === null || fraction === undefined || !Number.isFinite(fraction)) return "–";
+  return `${(fraction * 100).toFixed(digits)}%`;
+}
+
+/** Local date and time of unix nanoseconds, milliseconds shown. */
+export function formatTimeNanos(nanos: number): string {
+  return formatTime(new Date(nanos / 1e6));
+}
+
+export function formatTime(date: Date): string {
+  const pad = (n: number, width = 2) => String(n).padStart(width, "0");
+  return (
+    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
+    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`
+  );
+}
+
+/** `5 s ago`, `3 min ago`, `2 h ago`. */
+export function formatAgo(date: Date, now = Date.now()): string {
+  const seconds = Math.max(0, (now - date.getTime()) / 1000);
+  if (seconds < 60) return `${Math.round(seconds)} s ago`;
+  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
+  if (seconds < 86_400) return `${Math.round(seconds / 3600)} h ago`;
+  return `${Math.round(seconds / 86_400)} d ago`;
+}
+
+/** An attribute value as text (strings unquoted, others as JSON). */
+export function formatValue(value: unknown): string {
+  if (value === null || value === undefined) return "(none)";
+  if (typeof value === "string") return value;
+  if (typeof value === "number") return formatNumber(value);
+  return JSON.stringify(value);
+}
+
+const PALETTE = ["#4c7cf0", "#f5a524", "#18a77a", "#d9480f", "#9b5de5", "#0fa3b1", "#e0569b", "#7a8b1f", "#c2410c", "#2563eb"];
+
+/** A stable colour per service (or any name): the same in the waterfall, the map and the charts. */
+export function colorFor(name: string): string {
+  let hash = 2166136261;
+  for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 16777619);
+  return PALETTE[(hash >>> 0) % PALETTE.length];
+}
+
+/** The chart series palette, in order. */
+export const SERIES_COLORS = PALETTE;
