@@ -27,10 +27,10 @@ SLOW_USER = "garek"
 
 
 class ConsoleSite:
-    """A running `waggle up`: its web URL, AWS URL, Rollbar token and log."""
+    """A running `waggle up`: its web and AWS URLs, Cruddur's frontend and backend, its log."""
 
-    def __init__(self, web: str, aws: str, log: Path):
-        self.web, self.aws, self.log = web, aws, log
+    def __init__(self, web: str, aws: str, frontend: str, backend: str, log: Path):
+        self.web, self.aws, self.frontend, self.backend, self.log = web, aws, frontend, backend, log
         self.session = requests.Session()
         self.session.trust_env = False
 
@@ -90,7 +90,8 @@ def console_site(tmp_path_factory):
     log_path = tmp / "waggle-up.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-    site = ConsoleSite(f"http://127.0.0.1:{web}", f"http://127.0.0.1:{aws}", log_path)
+    site = ConsoleSite(f"http://127.0.0.1:{web}", f"http://127.0.0.1:{aws}", f"http://127.0.0.1:{frontend}",
+                       f"http://127.0.0.1:{backend}", log_path)
     details = lambda: f"{' '.join(command)}\n{log_path.read_text(errors='replace')[-3000:]}"  # noqa: E731
     try:
         wait_until_healthy(proc, site.session, f"{site.web}/api/health", "waggle up", 60, details)
@@ -111,7 +112,13 @@ def console_site(tmp_path_factory):
 
 @pytest.mark.parametrize("spec", SPECS, ids=[spec.name.removesuffix(".spec.mjs") for spec in SPECS])
 def test_console_page(console_site, spec: Path):
-    env = {**os.environ, "WAGGLE_URL": console_site.web, "WAGGLE_AWS_URL": console_site.aws}
+    env = {
+        **os.environ,
+        "WAGGLE_URL": console_site.web,
+        "WAGGLE_AWS_URL": console_site.aws,
+        "CRUDDUR_FRONTEND_URL": console_site.frontend,
+        "CRUDDUR_BACKEND_URL": console_site.backend,
+    }
     run = subprocess.run(["node", str(spec)], cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
     assert run.returncode == 0, f"{spec.name} failed:\n{run.stdout}\n{run.stderr}"
     json.loads(run.stdout.strip().splitlines()[-1])

@@ -4,6 +4,8 @@
 //
 //   WAGGLE_URL=http://127.0.0.1:7070 node tests/browser/console/query.spec.mjs
 //
+// test_console.py also sets WAGGLE_AWS_URL, CRUDDUR_FRONTEND_URL and CRUDDUR_BACKEND_URL.
+//
 // A run prints one JSON line (what it saw) on success; on failure it saves `<name>-failure.png` and
 // exits 1 with the reason.
 
