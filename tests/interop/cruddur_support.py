@@ -1,6 +1,7 @@
 """Start and stop the real `cruddur` binary next to a real waggle, and read its spans back.
 
-The binary is `$CRUDDUR_BIN`, else `$CARGO_TARGET_DIR/debug/cruddur`, else `<repo>/target/debug/cruddur`.
+The binary is `$CRUDDUR_BIN`, else `cruddur` beside `$WAGGLE_BIN`, else `$CARGO_TARGET_DIR/debug/cruddur`, else
+`<repo>/target/debug/cruddur`.
 Like waggle, each cruddur listens on 127.0.0.1 only, on free ports, with its own log files; its stdout
 (where the console exporter prints spans) and stderr are kept for the assertions and failure reports.
 """
@@ -27,6 +28,9 @@ USER_HEADER = "X-Cruddur-User"
 def cruddur_bin() -> Path:
     if os.environ.get("CRUDDUR_BIN"):
         return Path(os.environ["CRUDDUR_BIN"])
+    if os.environ.get("WAGGLE_BIN"):
+        # Cargo builds both binaries into one directory.
+        return Path(os.environ["WAGGLE_BIN"]).with_name("cruddur")
     if os.environ.get("CARGO_TARGET_DIR"):
         return Path(os.environ["CARGO_TARGET_DIR"]) / "debug" / "cruddur"
     return REPO / "target" / "debug" / "cruddur"
@@ -78,7 +82,9 @@ class Cruddur:
         env = {
             k: v
             for k, v in os.environ.items()
-            if not k.startswith(("OTEL_", "CRUDDUR_", "FRONTEND_", "DATABASE_URL", "BACKEND_URL", "RUST_LOG"))
+            if not k.startswith(
+                ("OTEL_", "CRUDDUR_", "FRONTEND_", "DATABASE_URL", "BACKEND_URL", "RUST_LOG", "AWS_XRAY_")
+            )
         }
         env.update({"RUST_BACKTRACE": "1", "NO_COLOR": "1", "RUST_LOG": "info"})
         env.update(self.env)

@@ -1,6 +1,7 @@
 """`waggle up`: waggle, the Cruddur app wired to it and demo traffic, as a newcomer meets them. Within
-seconds there are traces, a heatmap with a slow band, and a latency-by-user query naming the slow
-user (garek); Ctrl-C stops everything, Cruddur included, losing nothing acknowledged."""
+seconds there are traces, a heatmap with a slow band, a latency-by-user query naming the slow user
+(garek), and X-Ray segments of sampled requests; Ctrl-C stops everything, Cruddur included, losing
+nothing acknowledged."""
 
 from __future__ import annotations
 
@@ -131,6 +132,18 @@ def test_up_shows_traces_a_slow_band_and_the_slow_user_then_stops_cleanly(up, tm
         return {"cruddur", "rollbar"} <= {entry.get("dataset") for entry in linked}
 
     wait_for("a 500 in CloudWatch Logs and Rollbar, linked to its trace", failure_logged_and_reported, log_path)
+
+    # X-Ray: the requests waggle's default sampling rule picks (one a second, then 5%) are segments
+    # named as the bootcamp names its Flask app.
+    xray = boto3.client("xray", endpoint_url=aws_url, region_name="us-east-1",
+                        aws_access_key_id="demo", aws_secret_access_key="demo")
+
+    def segments_arrived() -> bool:
+        found = xray.get_trace_summaries(StartTime=time.time() - 600, EndTime=time.time() + 60,
+                                         FilterExpression='service("backend-flask")')["TraceSummaries"]
+        return len(found) >= 3
+
+    wait_for("X-Ray segments of the demo's requests", segments_arrived, log_path)
 
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=40) == 0, log_path.read_text()[-3000:]

@@ -11,75 +11,18 @@ import json
 import math
 import os
 import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-import boto3
-import botocore.config
 import pytest
 import requests
 from aws_xray_sdk.core import xray_recorder
 from aws_xray_sdk.ext.flask.middleware import XRayMiddleware
 from flask import Flask
 
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "AKIDWAGGLEXRAY",
-    "AWS_SECRET_ACCESS_KEY": "not-checked",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
-AWS_CLI = Path(sys.executable).with_name("aws")
+from xray_support import aws, aws_fails, summaries, wait_for_traces, xray_client
+
 # Local fallback rules that sample nothing: only a centralized rule can make the SDK sample.
 SAMPLE_NOTHING = {"version": 2, "rules": [], "default": {"fixed_target": 0, "rate": 0.0}}
-
-
-def aws(waggle, *args: str) -> dict:
-    """The AWS CLI against waggle's AWS port, JSON out."""
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **AWS_ENV}
-    result = subprocess.run(
-        [str(AWS_CLI), "--endpoint-url", waggle.aws, "--output", "json", "xray", *args],
-        capture_output=True, text=True, env=env, timeout=60,
-    )
-    assert result.returncode == 0, f"aws xray {' '.join(args)}: {result.stderr}"
-    return json.loads(result.stdout) if result.stdout.strip() else {}
-
-
-def aws_fails(waggle, *args: str) -> str:
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **AWS_ENV}
-    result = subprocess.run(
-        [str(AWS_CLI), "--endpoint-url", waggle.aws, "--output", "json", "xray", *args],
-        capture_output=True, text=True, env=env, timeout=60,
-    )
-    assert result.returncode != 0, f"aws xray {' '.join(args)} should fail: {result.stdout}"
-    return result.stderr
-
-
-def xray_client(waggle):
-    return boto3.client(
-        "xray", endpoint_url=waggle.aws, region_name="us-east-1",
-        aws_access_key_id=AWS_ENV["AWS_ACCESS_KEY_ID"], aws_secret_access_key=AWS_ENV["AWS_SECRET_ACCESS_KEY"],
-        config=botocore.config.Config(retries={"max_attempts": 1}),
-    )
-
-
-def summaries(client, start: float, expression: str | None = None) -> list[dict]:
-    kwargs = {"StartTime": start, "EndTime": time.time() + 60}
-    if expression:
-        kwargs["FilterExpression"] = expression
-    found = []
-    for page in client.get_paginator("get_trace_summaries").paginate(**kwargs):
-        found.extend(page["TraceSummaries"])
-    return found
-
-
-def wait_for_traces(client, start: float, expression: str, count: int, timeout: float = 10.0) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = summaries(client, start, expression)
-        if len(found) >= count or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
 
 
 def make_app(service: str) -> tuple[Flask, list]:

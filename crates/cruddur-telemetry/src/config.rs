@@ -6,6 +6,7 @@
 //! (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`) variables, so they behave as in every SDK.
 
 use crate::error::{Result, TelemetryError};
+use crate::xray::XrayConfig;
 
 /// `OTEL_SDK_DISABLED=true`: no tracer provider at all (telemetry off, e.g. for benchmarks).
 pub const ENV_SDK_DISABLED: &str = "OTEL_SDK_DISABLED";
@@ -53,6 +54,8 @@ pub struct TelemetryConfig {
     pub otlp: Option<OtlpProtocol>,
     /// Print every finished span to stdout as JSON (the bootcamp's `ConsoleSpanExporter`).
     pub console: bool,
+    /// Also send AWS X-Ray segments to the daemon; `None` unless `AWS_XRAY_DAEMON_ADDRESS` is set.
+    pub xray: Option<XrayConfig>,
 }
 
 impl TelemetryConfig {
@@ -93,6 +96,7 @@ impl TelemetryConfig {
             disabled,
             otlp: otlp.then_some(protocol),
             console,
+            xray: XrayConfig::from_lookup(&lookup)?,
         })
     }
 }
@@ -115,6 +119,16 @@ mod tests {
         assert!(!config.console);
         assert!(!config.disabled);
         assert_eq!(config.default_service_name, "cruddur-backend");
+        assert_eq!(config.xray, None);
+    }
+
+    #[test]
+    fn test_config_xray_with_a_daemon_address() {
+        let config = config(&[("AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:2000"), ("AWS_XRAY_URL", "*4567*")]).unwrap();
+        let xray = config.xray.expect("x-ray");
+        assert_eq!(xray.udp, "127.0.0.1:2000".parse().unwrap());
+        assert_eq!(xray.dynamic_naming.as_deref(), Some("*4567*"));
+        assert!(self::config(&[("AWS_XRAY_DAEMON_ADDRESS", "nowhere")]).is_err());
     }
 
     #[test]

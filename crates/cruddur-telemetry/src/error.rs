@@ -12,6 +12,9 @@ pub enum TelemetryError {
     /// A global `tracing` subscriber was already installed.
     #[error("cannot install the tracing subscriber: {0}")]
     Subscriber(#[from] tracing_subscriber::util::TryInitError),
+    /// The X-Ray daemon's socket or the sampling poller could not be set up.
+    #[error("cannot set up X-Ray: {0}")]
+    Xray(#[source] std::io::Error),
     /// Flushing or shutting down the tracer provider failed.
     #[error("cannot flush spans: {0}")]
     Shutdown(#[from] opentelemetry_sdk::error::OTelSdkError),

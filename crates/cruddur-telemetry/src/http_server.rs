@@ -20,6 +20,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use futures_util::FutureExt as _;
 use http::StatusCode;
+use http::uri::Authority;
 use opentelemetry::trace::Status;
 use tracing::Instrument as _;
 use tracing::field::Empty;
@@ -69,10 +70,23 @@ fn request_span(request: &Request) -> tracing::Span {
         http.route = route,
         url.path = request.uri().path(),
         url.scheme = "http",
+        server.address = Empty,
+        server.port = Empty,
         client.address = Empty,
         user_agent.original = Empty,
         http.response.status_code = Empty,
     );
+    // The host the client asked for (HTTP/2's authority, else `Host`): X-Ray's dynamic naming and
+    // sampling rules match on it.
+    let authority = request.uri().authority().cloned().or_else(|| {
+        request.headers().get(http::header::HOST).and_then(|host| host.to_str().ok()?.parse::<Authority>().ok())
+    });
+    if let Some(authority) = authority {
+        span.record("server.address", authority.host().trim_start_matches('[').trim_end_matches(']'));
+        if let Some(port) = authority.port_u16() {
+            span.record("server.port", i64::from(port));
+        }
+    }
     if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
         span.record("client.address", peer.ip().to_string());
     }

@@ -12,7 +12,8 @@
 //! over HTTP or gRPC, console spans on stdout) and installs the `tracing` subscriber; `propagation`
 //! reads and writes W3C and X-Ray trace headers; `http_server` is the axum middleware making the
 //! server span of each request; `http_client` and `db` make client spans for outgoing HTTP calls and
-//! SQL statements; `console` prints spans.
+//! SQL statements; `console` prints spans; [`xray`] sends AWS X-Ray segments to the daemon when
+//! `AWS_XRAY_DAEMON_ADDRESS` is set.
 //!
 //! Application code uses plain `tracing` spans; `tracing_opentelemetry::OpenTelemetrySpanExt`
 //! (re-exported as [`SpanExt`]) sets attributes whose names are not known in advance.
@@ -28,6 +29,7 @@ mod http_client;
 mod http_server;
 mod pipeline;
 mod propagation;
+pub mod xray;
 
 pub use config::{OtlpProtocol, TelemetryConfig};
 pub use console::ConsoleExporter;

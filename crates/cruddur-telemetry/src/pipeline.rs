@@ -2,12 +2,14 @@
 //!
 //! ```text
 //! tracing span ─> tracing-opentelemetry layer ─> SdkTracerProvider ─┬─ BatchSpanProcessor ─> OTLP (http or grpc)
-//!                                                                   └─ SimpleSpanProcessor ─> ConsoleExporter (stdout)
+//!                                                                   ├─ SimpleSpanProcessor ─> ConsoleExporter (stdout)
+//!                                                                   └─ XrayProcessor ─> X-Ray daemon (UDP; rules over TCP)
 //! ```
 //! Logs go to stderr through the fmt layer (`RUST_LOG`), so stdout carries only console spans.
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{Key, global};
+use opentelemetry_aws::trace::XrayIdGenerator;
 use opentelemetry_otlp::{Protocol, WithExportConfig as _};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -21,6 +23,7 @@ use crate::config::{OtlpProtocol, TelemetryConfig};
 use crate::console::ConsoleExporter;
 use crate::error::Result;
 use crate::propagation::propagator;
+use crate::xray::XrayProcessor;
 
 /// Log filter when `RUST_LOG` is unset.
 const DEFAULT_LOG_FILTER: &str = "info,sqlx=warn";
@@ -79,17 +82,26 @@ pub fn init_with_layer(config: &TelemetryConfig, app_layer: Option<AppLayer>) ->
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_filter(log_filter);
-    if config.disabled || (config.otlp.is_none() && !config.console) {
+    if config.disabled || (config.otlp.is_none() && !config.console && config.xray.is_none()) {
         tracing_subscriber::registry().with(app_layer).with(fmt_layer).try_init()?;
         return Ok(TelemetryGuard { provider: None });
     }
 
-    let mut builder = SdkTracerProvider::builder().with_resource(resource(&config.default_service_name));
+    let resource = resource(&config.default_service_name);
+    let mut builder = SdkTracerProvider::builder().with_resource(resource.clone());
     if let Some(protocol) = config.otlp {
         builder = builder.with_batch_exporter(otlp_exporter(protocol)?);
     }
     if config.console {
         builder = builder.with_simple_exporter(ConsoleExporter::default());
+    }
+    let mut sampling_poller = None;
+    if let Some(xray) = &config.xray {
+        // Trace ids whose first 32 bits are the epoch seconds, as X-Ray's are: the same id in
+        // both systems (`1-5b8efff7-98038103d269b633813fc60c` is `5b8efff798038103d269b633813fc60c`).
+        let (processor, poller) = XrayProcessor::new(xray, &resource)?;
+        builder = builder.with_id_generator(XrayIdGenerator::default()).with_span_processor(processor);
+        sampling_poller = Some(poller);
     }
     let provider = builder.build();
     global::set_tracer_provider(provider.clone());
@@ -108,6 +120,24 @@ pub fn init_with_layer(config: &TelemetryConfig, app_layer: Option<AppLayer>) ->
         .with_location(false)
         .with_filter(export_filter);
     tracing_subscriber::registry().with(app_layer).with(fmt_layer).with(otel_layer).try_init()?;
+    if let (Some(xray), Some(poller)) = (&config.xray, sampling_poller) {
+        tracing::info!(
+            udp = %xray.udp,
+            tcp = %xray.tcp,
+            name = xray.segment_name,
+            dynamic_naming = xray.dynamic_naming,
+            "x-ray: segments go to the daemon"
+        );
+        let service = resource.get(&Key::from_static_str("service.name")).map(|name| name.to_string());
+        if service.as_deref() == Some(xray.segment_name.as_str()) {
+            tracing::warn!(
+                name = xray.segment_name,
+                "x-ray: segments are named like the OTLP service.name; waggle and Honeycomb-style queries would \
+                 see each request twice in that dataset: set AWS_XRAY_TRACING_NAME to another name"
+            );
+        }
+        poller.start()?;
+    }
     Ok(TelemetryGuard { provider: Some(provider) })
 }
 

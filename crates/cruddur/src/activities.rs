@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use chrono::Utc;
+use cruddur_telemetry::xray;
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
@@ -123,9 +124,12 @@ fn like_pattern(text: &str) -> String {
 
 /// `GET /api/activities/home`: every live top-level activity, newest first, with replies.
 pub async fn activities_home(State(state): State<AppState>) -> ApiResult<Json<Vec<Activity>>> {
-    // The bootcamp's custom span, under the same name so the same Honeycomb queries find it.
+    // The bootcamp's custom span, under the same name so the same Honeycomb queries find it; with
+    // X-Ray, its subsegment carries the bootcamp's `now` and `results-size` metadata and a
+    // `results_size` annotation.
     let now = clock::now();
     let span = tracing::info_span!("home-activities-mock-data", app.now = %now, app.result_length = Empty);
+    xray::put_metadata(&span, "now", now.as_str());
     let params = [now];
     let activities = load_feed(
         &state.db,
@@ -142,6 +146,8 @@ pub async fn activities_home(State(state): State<AppState>) -> ApiResult<Json<Ve
     .instrument(span.clone())
     .await?;
     span.record("app.result_length", activities.len() as i64);
+    xray::put_metadata(&span, "results-size", activities.len());
+    xray::put_annotation(&span, "results_size", activities.len());
     record_result_length(activities.len());
     Ok(Json(activities))
 }

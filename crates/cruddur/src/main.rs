@@ -40,7 +40,8 @@ use crate::frontend::BrowserConfig;
 use crate::state::AppState;
 
 /// Cruddur: the bootcamp's micro-blogging app, backend and browser frontend, with OpenTelemetry
-/// tracing configured by the standard OTEL_* variables (see crates/cruddur/README.md).
+/// tracing configured by the standard OTEL_* variables, and AWS X-Ray segments by the X-Ray SDKs'
+/// AWS_XRAY_DAEMON_ADDRESS and AWS_XRAY_URL (see crates/cruddur/README.md).
 #[derive(Debug, Parser)]
 #[command(name = "cruddur", version)]
 struct Args {

@@ -41,10 +41,13 @@ pub fn caller_handle(headers: &HeaderMap) -> Option<String> {
     (!handle.is_empty()).then_some(handle)
 }
 
-/// Middleware: `app.user_id` on the request span, for "latency by user" queries.
+/// Middleware: `app.user_id` on the request span, for "latency by user" queries, and the
+/// `user_id` annotation on its X-Ray segment (`annotation.user_id = "worf"`).
 pub async fn record_user_id(request: Request, next: Next) -> Response {
     if let Some(handle) = caller_handle(request.headers()) {
-        tracing::Span::current().set_attribute("app.user_id", handle);
+        let span = tracing::Span::current();
+        cruddur_telemetry::xray::put_annotation(&span, "user_id", handle.as_str());
+        span.set_attribute("app.user_id", handle);
     }
     next.run(request).await
 }

@@ -37,6 +37,8 @@ pub struct DemoTargets {
     pub aws: SocketAddr,
     /// The web port: Rollbar's API (`/api/1/`).
     pub web: SocketAddr,
+    /// The X-Ray daemon (UDP segments, TCP sampling rules): Cruddur's `AWS_XRAY_DAEMON_ADDRESS`.
+    pub xray_daemon: SocketAddr,
     /// The Rollbar project token waggle created on first start.
     pub rollbar_token: String,
 }
@@ -74,9 +76,9 @@ fn cruddur_binary() -> Result<PathBuf> {
 }
 
 impl Demo {
-    /// Starts Cruddur exporting to `targets` (spans over OTLP/HTTP, its `cruddur-backend` log lines
-    /// to CloudWatch Logs, errors to Rollbar) and the traffic; Cruddur's output goes to
-    /// `<data_dir>/cruddur.log`.
+    /// Starts Cruddur exporting to `targets` (spans over OTLP/HTTP, X-Ray segments of the requests
+    /// its sampling rules pick to the daemon, its `cruddur-backend` log lines to CloudWatch Logs,
+    /// errors to Rollbar) and the traffic; Cruddur's output goes to `<data_dir>/cruddur.log`.
     pub fn start(args: &DemoArgs, targets: &DemoTargets, data_dir: &Path) -> Result<Self> {
         let binary = cruddur_binary()?;
         let log = data_dir.join("cruddur.log");
@@ -93,7 +95,10 @@ impl Demo {
             .env("AWS_SECRET_ACCESS_KEY", "waggle-demo")
             .env_remove("AWS_SESSION_TOKEN")
             .env_remove("AWS_PROFILE")
-            .env("CRUDDUR_CLOUDWATCH_SEND_INTERVAL", "5");
+            .env("CRUDDUR_CLOUDWATCH_SEND_INTERVAL", "5")
+            // The bootcamp's X-Ray SDK set-up: segments named `backend-flask`, sampled by the
+            // rules of this waggle (by default one request a second and 5% of the rest).
+            .env("AWS_XRAY_DAEMON_ADDRESS", targets.xray_daemon.to_string());
         if !targets.rollbar_token.is_empty() {
             command
                 .env("ROLLBAR_ACCESS_TOKEN", &targets.rollbar_token)

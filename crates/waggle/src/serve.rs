@@ -106,8 +106,13 @@ async fn serve(settings: Settings, mode: Mode) -> Result<()> {
     let grpc = serve_otlp_grpc(grpc_listener, state, stopped(stop));
     let demo = match mode {
         Mode::Up { demo: Some(ref args) } => {
-            let targets =
-                DemoTargets { otlp_http: addrs[1], aws: aws_addr, web: addrs[2], rollbar_token: rollbar_token.clone() };
+            let targets = DemoTargets {
+                otlp_http: addrs[1],
+                aws: aws_addr,
+                web: addrs[2],
+                xray_daemon: daemon_addr,
+                rollbar_token: rollbar_token.clone(),
+            };
             let (args, data_dir) = (args.clone(), settings.store.data_dir.clone());
             let started = tokio::task::spawn_blocking(move || Demo::start(&args, &targets, &data_dir)).await?;
             match started {

@@ -63,6 +63,7 @@ fn get_request(uri: &str) -> Request {
 #[tokio::test]
 async fn test_trace_http_records_semconv_attributes_and_remote_parent() {
     let mut request = get_request("/api/activities/68f126b0");
+    request.headers_mut().insert("host", "127.0.0.1:4567".parse().unwrap());
     request
         .headers_mut()
         .insert("traceparent", "00-5b8efff798038103d269b633813fc60c-eee19b7ec3c1b174-01".parse().unwrap());
@@ -76,6 +77,8 @@ async fn test_trace_http_records_semconv_attributes_and_remote_parent() {
     assert_eq!(attribute(span, "http.request.method"), Some("GET".into()));
     assert_eq!(attribute(span, "url.path"), Some("/api/activities/68f126b0".into()));
     assert_eq!(attribute(span, "user_agent.original"), Some("pytest/1".into()));
+    assert_eq!(attribute(span, "server.address"), Some("127.0.0.1".into()));
+    assert_eq!(attribute(span, "server.port"), Some(Value::I64(4567)));
     assert_eq!(attribute(span, "http.response.status_code"), Some(Value::I64(200)));
     assert_eq!(span.status, Status::Unset);
 }
