@@ -7,6 +7,7 @@
 #                       binaries into $release (in $work); sets $waggle and $bench (waggle-bench)
 #   background LOG CMD...  starts CMD with its stdout and stderr in LOG; sets $pid; stopped on exit
 #   stop PID            asks a process started by `background` to stop (SIGTERM) and waits for it
+#   address_in LOG LABEL PID  waits for `LABEL http://ADDR` in a server's LOG; prints ADDR
 #   bench_venv          installs bench/requirements.txt into bench/.venv (once per change); sets $python
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -78,4 +79,22 @@ bench_venv() {
         touch "$stamp"
     fi
     python="$venv/bin/python"
+}
+
+# The host:port printed after LABEL (`LABEL http://host:port`) in LOG, waiting up to 20 s for the
+# process PID to print it.
+address_in() {
+    local log="$1" label="$2" pid="$3" address="" i
+    for ((i = 0; i < 200; i++)); do
+        address="$(grep -o "$label *http://[0-9.:]*" "$log" | head -n 1 | sed 's|.*http://||')" || true
+        if [ -n "$address" ]; then
+            echo "$address"
+            return
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    tail -n 20 "$log" >&2
+    echo "run-$bench_name: $log names no '$label' address" >&2
+    exit 1
 }

@@ -44,24 +44,6 @@ if ! command -v wrk >/dev/null; then
     fi
 fi
 
-# address_in LOG LABEL PID: the host:port printed after LABEL (`LABEL http://host:port`) in LOG,
-# waiting up to 20 s for the process PID to print it.
-address_in() {
-    local log="$1" label="$2" pid="$3" address="" i
-    for ((i = 0; i < 200; i++)); do
-        address="$(grep -o "$label *http://[0-9.:]*" "$log" | head -n 1 | sed 's|.*http://||')" || true
-        if [ -n "$address" ]; then
-            echo "$address"
-            return
-        fi
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    tail -n 20 "$log" >&2
-    echo "run-cruddur: $log names no '$label' address" >&2
-    exit 1
-}
-
 # Rows waggle holds, over every dataset (the OTLP receiver has acknowledged them: they are in the WAL).
 waggle_rows() {
     "${PYTHON:-python3}" -c 'import json, sys, urllib.request as u

@@ -127,7 +127,8 @@ export interface Selection {
   min?: number;
   max?: number;
   filters?: Filter[];
-  group?: Row;
+  /** A result row's breakdown values, in the query's breakdown order (`null`: absent). */
+  group?: unknown[];
 }
 export interface BubbleUpValue {
   value: unknown;
@@ -173,7 +174,7 @@ export const honeycomb = {
   createQuery: (dataset: string, spec: QuerySpec) => postJSON<QuerySpec & { id: string }>(`/1/queries/${ds(dataset)}`, spec),
   getQuery: (dataset: string, id: string) => getJSON<QuerySpec & { id: string }>(`/1/queries/${ds(dataset)}/${id}`),
   /** Creates the query and runs it now. */
-  async run(dataset: string, spec: QuerySpec, options: { disable_series?: boolean; limit?: number } = {}) {
+  async run(dataset: string, spec: QuerySpec, options: { disable_series?: boolean; limit?: number; record_history?: boolean } = {}) {
     const query = await honeycomb.createQuery(dataset, spec);
     return postJSON<QueryResult>(`/1/query_results/${ds(dataset)}`, { query_id: query.id, ...options });
   },
@@ -202,6 +203,8 @@ export interface Span {
   duration_ms: number;
   status_code: number;
   status_message: string;
+  trace_state?: string;
+  flags?: number;
   dataset: string;
   service_name: string;
   attributes: Attributes;

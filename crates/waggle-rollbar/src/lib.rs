@@ -20,4 +20,4 @@ pub use decode::{LEVELS, MAX_ITEM_BYTES, decode_item};
 pub use error::{Result, RollbarError};
 pub use grouping::{Grouping, group};
 pub use items::{AccessToken, Item, SCOPES, STATE_FILE};
-pub use service::{ItemFilters, OCCURRENCES_DATASET, RollbarService};
+pub use service::{ItemFilters, OCCURRENCES_DATASET, RollbarService, TopActiveParams};

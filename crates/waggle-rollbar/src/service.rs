@@ -27,6 +27,8 @@ pub const OCCURRENCES_DATASET: &str = "rollbar";
 const ITEMS_PAGE: usize = 100;
 /// Occurrences per page of `GET /api/1/item/{id}/instances`.
 const INSTANCES_PAGE: usize = 20;
+/// Occurrences `GET /api/1/instances?trace_id=` answers at most.
+const TRACE_INSTANCES: usize = 100;
 
 /// Filters of `GET /api/1/items`.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -40,6 +42,18 @@ pub struct ItemFilters {
     /// Page, from 1.
     pub page: Option<usize>,
 }
+
+/// Parameters of `GET /api/1/reports/top_active_items`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct TopActiveParams {
+    /// The window, in hours back from now (1 to 720; default 24): one count per hour.
+    pub hours: Option<u32>,
+    /// Environments, comma-separated; all when absent.
+    pub environments: Option<String>,
+}
+
+/// The longest window of `top_active_items`, in hours (30 days).
+const MAX_REPORT_HOURS: u32 = 720;
 
 fn now_seconds() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() as i64)
@@ -67,6 +81,15 @@ impl RollbarService {
     /// The project's access tokens (the first is created on first start, with every scope).
     pub fn tokens(&self) -> Vec<AccessToken> {
         self.project.lock().state.tokens.clone()
+    }
+
+    /// The token the local console reads with: the first with the `read` scope, preferring one
+    /// that also has `write`; `None` when no token can read.
+    pub fn console_token(&self) -> Option<AccessToken> {
+        let tokens = self.tokens();
+        let has = |token: &AccessToken, scope: &str| token.scopes.iter().any(|has| has == scope);
+        let readers = || tokens.iter().filter(|token| has(token, "read"));
+        readers().find(|token| has(token, "write")).or_else(|| readers().next()).cloned()
     }
 
     fn check_token(&self, token: Option<&str>, needed: &[&'static str]) -> Result<()> {
@@ -161,6 +184,55 @@ impl RollbarService {
         Ok(json!({"err": 0, "result": {"items": shown, "page": page, "total_count": total}}))
     }
 
+    /// `GET /api/1/reports/top_active_items`: items with occurrences in the last `hours` hours, most
+    /// occurrences first, each with `counts`: its occurrences per hour, oldest hour first (the last
+    /// hour ends now). Reads only the window's occurrence ids from the store.
+    pub fn top_active_items(&self, token: Option<&str>, params: &TopActiveParams, now_unix_nano: i64) -> Result<Json> {
+        self.check_token(token, &["read"])?;
+        let hours = params.hours.unwrap_or(24);
+        if !(1..=MAX_REPORT_HOURS).contains(&hours) {
+            return Err(RollbarError::BadRequest(format!("hours must be 1 to {MAX_REPORT_HOURS}, not {hours}")));
+        }
+        const HOUR: i64 = 3_600_000_000_000;
+        let start = now_unix_nano - i64::from(hours) * HOUR;
+        let request = ScanRequest {
+            datasets: Some(vec![OCCURRENCES_DATASET.to_owned()]),
+            start_unix_nano: start,
+            end_unix_nano: now_unix_nano.saturating_add(1),
+            columns: Some(vec![names::ROLLBAR_ITEM_ID.into()]),
+            ..ScanRequest::all(SignalTable::Logs)
+        };
+        let mut counts: std::collections::HashMap<u64, Vec<u64>> = std::collections::HashMap::new();
+        self.store.scan(&request, &mut |event| {
+            if let Some(Value::Int(id)) = event.field(names::ROLLBAR_ITEM_ID) {
+                let bucket = ((event.time_unix_nano - start) / HOUR).clamp(0, i64::from(hours) - 1) as usize;
+                counts.entry(*id as u64).or_insert_with(|| vec![0; hours as usize])[bucket] += 1;
+            }
+            ControlFlow::Continue(())
+        })?;
+        let wanted = |item: &Item| {
+            params.environments.as_deref().is_none_or(|list| list.split(',').any(|env| env.trim() == item.environment))
+        };
+        let project = self.project.lock();
+        let mut rows: Vec<(&Item, Vec<u64>)> = counts
+            .into_iter()
+            .filter_map(|(id, counts)| project.state.items.get(&id).map(|item| (item, counts)))
+            .filter(|(item, _)| item.total_occurrences > 0 && wanted(item))
+            .collect();
+        rows.sort_by_key(|(item, counts)| {
+            (std::cmp::Reverse(counts.iter().sum::<u64>()), std::cmp::Reverse(item.last_occurrence_timestamp), item.id)
+        });
+        let result: Vec<Json> = rows
+            .into_iter()
+            .map(|(item, counts)| {
+                let mut summary = item_json(item);
+                summary["occurrences"] = json!(counts.iter().sum::<u64>());
+                json!({"item": summary, "counts": counts})
+            })
+            .collect();
+        Ok(json!({"err": 0, "result": result}))
+    }
+
     /// `GET /api/1/item/{id}`.
     pub fn get_item(&self, token: Option<&str>, id: u64) -> Result<Json> {
         self.check_token(token, &["read"])?;
@@ -244,6 +316,49 @@ impl RollbarService {
             })
             .collect();
         Ok(json!({"err": 0, "result": {"instances": instances, "page": page}}))
+    }
+
+    /// `GET /api/1/instances?trace_id=` (waggle's addition): the occurrences linked to one trace,
+    /// latest first, each with a summary of its item. Read through the store's trace-id index.
+    pub fn trace_instances(&self, token: Option<&str>, trace_id: &str) -> Result<Json> {
+        self.check_token(token, &["read"])?;
+        let trace = TraceId::from_hex(trace_id)
+            .map_err(|err| RollbarError::BadRequest(format!("trace_id: {err}: a trace id is 32 hex characters")))?;
+        let request = ScanRequest {
+            datasets: Some(vec![OCCURRENCES_DATASET.to_owned()]),
+            trace_id: Some(trace),
+            ..ScanRequest::all(SignalTable::Logs)
+        };
+        let mut found = Vec::new();
+        self.store.scan(&request, &mut |event| {
+            if event.trace_id == Some(trace) {
+                found.push(event);
+            }
+            ControlFlow::Continue(())
+        })?;
+        let int = |event: &Event, key: &str| match event.field(key) {
+            Some(Value::Int(id)) => *id,
+            _ => 0,
+        };
+        found.sort_by_key(|event| std::cmp::Reverse(int(event, names::ROLLBAR_OCCURRENCE_ID)));
+        let project = self.project.lock();
+        let instances: Vec<Json> = found
+            .iter()
+            .take(TRACE_INSTANCES)
+            .map(|event| {
+                let item_id = int(event, names::ROLLBAR_ITEM_ID) as u64;
+                let item = project.state.items.get(&item_id).map_or(Json::Null, |item| {
+                    json!({"id": item.id, "counter": item.counter, "title": item.title, "level": item.level,
+                           "status": item.status, "environment": item.environment,
+                           "total_occurrences": item.total_occurrences})
+                });
+                let data: Json = serde_json::from_str(event.str_field(names::ROLLBAR_PAYLOAD)).unwrap_or(Json::Null);
+                json!({"id": int(event, names::ROLLBAR_OCCURRENCE_ID), "item_id": item_id, "project_id": 1,
+                       "timestamp": event.time_unix_nano / 1_000_000_000, "span_id": event.span_id.map(|id| id.to_hex()),
+                       "data": data, "item": item})
+            })
+            .collect();
+        Ok(json!({"err": 0, "result": {"instances": instances, "trace_id": trace.to_hex()}}))
     }
 }
 

@@ -22,6 +22,7 @@ pub fn api_router(state: AppState) -> Router {
         .route("/api/traces/{trace_id}", get(traces_get))
         .route("/api/datasets", get(datasets_list))
         .route("/api/stats", get(stats_get))
+        .route("/api/console/config", get(console_config))
         .with_state(state)
 }
 
@@ -116,4 +117,67 @@ async fn datasets_list(State(state): State<AppState>) -> Result<Response, ApiErr
 async fn stats_get(State(state): State<AppState>) -> Result<Response, ApiError> {
     let stats = blocking(move || Ok(state.store.stats())).await?;
     Ok(Json(stats).into_response())
+}
+
+/// What the browser console needs: the local Rollbar project's read token (docs/API.md).
+async fn console_config(State(state): State<AppState>) -> Json<serde_json::Value> {
+    let rollbar = state
+        .rollbar
+        .console_token()
+        .map(|token| json!({"access_token": token.access_token, "scopes": token.scopes, "project_id": 1}));
+    Json(json!({"version": env!("CARGO_PKG_VERSION"), "rollbar": rollbar}))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    use waggle_store::{DiskStore, StoreConfig};
+
+    use super::*;
+
+    async fn get_json(router: Router, uri: &str) -> (StatusCode, serde_json::Value) {
+        let response = router.oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn test_console_config_hands_out_a_token_that_reads_a_traces_occurrences() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(DiskStore::open(StoreConfig::new(dir.path())).unwrap());
+        let state = AppState::in_memory(store.clone());
+        let router = api_router(state.clone()).merge(crate::rollbar_router(state));
+        let (status, config) = get_json(router.clone(), "/api/console/config").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(config["rollbar"]["project_id"], 1);
+        assert!(config["rollbar"]["scopes"].as_array().unwrap().iter().any(|scope| scope == "read"));
+        let token = config["rollbar"]["access_token"].as_str().unwrap().to_owned();
+
+        let trace = "5b8efff798038103d269b633813fc60c";
+        let item = json!({"access_token": token, "data": {"environment": "production", "custom": {"trace_id": trace},
+            "body": {"trace": {"frames": [{"filename": "app.py", "lineno": 3, "method": "home"}],
+                               "exception": {"class": "ValueError", "message": "bad"}}}}});
+        let request = Request::post("/api/1/item/").header("content-type", "application/json");
+        let response = router.clone().oneshot(request.body(Body::from(item.to_string())).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+
+        let uri = format!("/api/1/instances?trace_id={trace}");
+        let request = Request::get(&uri).header("x-rollbar-access-token", &token).body(Body::empty()).unwrap();
+        let response = router.clone().oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(answer["result"]["instances"][0]["item"]["title"], "ValueError: bad");
+        let (status, missing) = get_json(router.clone(), "/api/1/instances").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(missing["message"].as_str().unwrap().contains("trace_id is required"));
+        let (status, _) = get_json(router, &uri).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "occurrences need the token");
+        store.close();
+    }
 }

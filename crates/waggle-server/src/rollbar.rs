@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use tower_http::cors::{Any, CorsLayer};
-use waggle_rollbar::{ItemFilters, MAX_ITEM_BYTES, RollbarError};
+use waggle_rollbar::{ItemFilters, MAX_ITEM_BYTES, RollbarError, TopActiveParams};
 
 use crate::AppState;
 
@@ -27,6 +27,8 @@ pub fn rollbar_router(state: AppState) -> Router {
         .route("/api/1/item/{id}", get(item_get).patch(item_update))
         .route("/api/1/item/{id}/instances", get(instances_list))
         .route("/api/1/item/{id}/instances/", get(instances_list))
+        .route("/api/1/instances", get(trace_instances))
+        .route("/api/1/reports/top_active_items", get(top_active_items))
         // Rollbar answers 413 itself, in its own shape, above MAX_ITEM_BYTES.
         .layer(DefaultBodyLimit::max(MAX_ITEM_BYTES * 2))
         .layer(cors)
@@ -109,4 +111,34 @@ async fn instances_list(
 ) -> RollbarResult {
     let (token, id) = (token(&headers).map(str::to_owned), item_id(&id)?);
     blocking(move || state.rollbar.instances(token.as_deref(), id, params.page)).await
+}
+
+async fn top_active_items(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<TopActiveParams>,
+) -> RollbarResult {
+    let token = token(&headers).map(str::to_owned);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| i64::try_from(elapsed.as_nanos()).unwrap_or(i64::MAX));
+    blocking(move || state.rollbar.top_active_items(token.as_deref(), &params, now)).await
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct TraceParams {
+    trace_id: Option<String>,
+}
+
+/// waggle's addition: the occurrences of one trace (`?trace_id=`), for the trace view.
+async fn trace_instances(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<TraceParams>,
+) -> RollbarResult {
+    let token = token(&headers).map(str::to_owned);
+    let trace_id = params.trace_id.ok_or_else(|| {
+        RollbarResponse(RollbarError::BadRequest("trace_id is required: GET /api/1/instances?trace_id=<32 hex>".into()))
+    })?;
+    blocking(move || state.rollbar.trace_instances(token.as_deref(), &trace_id)).await
 }

@@ -29,8 +29,12 @@ export function check(condition, message) {
 /**
  * Runs `body({ page, base, shot, browser })` in a fresh page; `name` prefixes the screenshots.
  * Resolves to what `body` returns, printed as the run's JSON line.
+ * `options.expectedErrorResponses`: RegExps of request URLs whose 4xx/5xx answers the spec provokes on
+ * purpose (e.g. a bad filter expression): Chromium's "Failed to load resource" line for them is not a
+ * problem. Every other console error still is.
  */
-export async function run(name, body) {
+export async function run(name, body, options = {}) {
+  const expected = options.expectedErrorResponses ?? [];
   if (!base) {
     console.error("set WAGGLE_URL to waggle's web address, e.g. http://127.0.0.1:7070");
     process.exit(2);
@@ -47,7 +51,9 @@ export async function run(name, body) {
   page.setDefaultTimeout(TIMEOUT_MS);
   page.on("pageerror", (error) => problems.push(`page error: ${error}`));
   page.on("console", (message) => {
-    if (message.type() === "error") problems.push(`console error: ${message.text()}`);
+    if (message.type() !== "error") return;
+    const provoked = message.text().startsWith("Failed to load resource") && expected.some((re) => re.test(message.location()?.url ?? ""));
+    if (!provoked) problems.push(`console error: ${message.text()}`);
   });
   page.on("requestfailed", (request) => {
     // Navigating away cancels pending fetches: that is not a failure of the page.

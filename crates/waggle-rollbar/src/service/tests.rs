@@ -71,6 +71,37 @@ async fn test_rollbar_groups_counts_and_reactivates() {
     store.close();
 }
 
+#[tokio::test]
+async fn test_top_active_items_counts_per_hour() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(DiskStore::open(StoreConfig::new(dir.path())).unwrap());
+    let service = RollbarService::in_memory(store.clone());
+    let token = service.tokens()[0].access_token.clone();
+    for line in [1, 2, 3] {
+        post(&service, &token, &exception("ValueError", line, None)).await.unwrap();
+    }
+    post(&service, &token, &exception("KeyError", 1, None)).await.unwrap();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as i64 + 1_000_000_000;
+    let report = service.top_active_items(Some(&token), &TopActiveParams::default(), now).unwrap();
+    let rows = report["result"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["item"]["exception_class"], "ValueError", "most occurrences first");
+    assert_eq!(rows[0]["item"]["occurrences"], 3);
+    let counts = rows[0]["counts"].as_array().unwrap();
+    assert_eq!(counts.len(), 24);
+    assert_eq!(counts[23], 3, "this hour is the last bucket: {counts:?}");
+
+    // A window that ends before the occurrences counts none of them.
+    let earlier = service.top_active_items(Some(&token), &TopActiveParams::default(), now - 7_200_000_000_000).unwrap();
+    assert_eq!(earlier["result"].as_array().unwrap().len(), 0);
+    let staging = TopActiveParams { hours: Some(2), environments: Some("staging".into()) };
+    assert_eq!(service.top_active_items(Some(&token), &staging, now).unwrap()["result"], json!([]));
+    let bad = TopActiveParams { hours: Some(0), ..Default::default() };
+    assert_eq!(service.top_active_items(Some(&token), &bad, now).unwrap_err().status(), 400);
+    assert_eq!(service.top_active_items(None, &TopActiveParams::default(), now).unwrap_err().status(), 403);
+    store.close();
+}
+
 fn waggle_query_get(store: &dyn Store, trace: &str) -> usize {
     let request =
         ScanRequest { trace_id: Some(TraceId::from_hex(trace).unwrap()), ..ScanRequest::all(SignalTable::Logs) };
@@ -120,4 +151,41 @@ fn test_trace_ids_from_custom_and_headers() {
         json!({"request": {"headers": {"X-Amzn-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"}}});
     assert_eq!(trace_ids(amzn.as_object().unwrap()).0.unwrap().to_hex(), "5759e988bd862e3fe1be46a994272793");
     assert_eq!(trace_ids(json!({}).as_object().unwrap()), (None, None));
+}
+
+#[tokio::test]
+async fn test_rollbar_instances_of_a_trace_and_console_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(DiskStore::open(StoreConfig::new(dir.path())).unwrap());
+    let service = RollbarService::in_memory(store.clone());
+    let token = service.tokens()[0].access_token.clone();
+    assert_eq!(service.console_token().unwrap().access_token, token);
+    let trace = "5b8efff798038103d269b633813fc60c";
+    let other = "0af7651916cd43dd8448eb211c80319c";
+    post(&service, &token, &exception("ValueError", 10, Some(trace))).await.unwrap();
+    post(&service, &token, &exception("KeyError", 11, Some(trace))).await.unwrap();
+    post(&service, &token, &exception("ValueError", 12, Some(other))).await.unwrap();
+    post(&service, &token, &exception("ValueError", 13, None)).await.unwrap();
+
+    let answer = service.trace_instances(Some(&token), &trace.to_uppercase()).unwrap();
+    assert_eq!(answer["result"]["trace_id"], trace);
+    let instances = answer["result"]["instances"].as_array().unwrap();
+    let classes: Vec<&str> =
+        instances.iter().map(|i| i["data"]["body"]["trace"]["exception"]["class"].as_str().unwrap()).collect();
+    assert_eq!(classes, ["KeyError", "ValueError"], "this trace's occurrences, latest first");
+    assert_eq!(instances[1]["item"]["title"], "ValueError: failed at 10");
+    assert_eq!(instances[1]["item"]["total_occurrences"], 3);
+    assert_eq!(instances[1]["span_id"], "eee19b7ec3c1b174");
+    assert_eq!(instances[0]["item_id"], instances[0]["item"]["id"]);
+    let none = service.trace_instances(Some(&token), "00000000000000000000000000000001").unwrap();
+    assert_eq!(none["result"]["instances"].as_array().unwrap().len(), 0);
+
+    assert_eq!(service.trace_instances(Some(&token), "xyz").unwrap_err().status(), 400);
+    assert_eq!(service.trace_instances(None, trace).unwrap_err().status(), 403);
+    // Read-only tokens are handed out when no token also writes; none when no token reads.
+    service.project.lock().state.tokens[0].scopes = vec!["read".into()];
+    assert_eq!(service.console_token().unwrap().scopes, ["read"]);
+    service.project.lock().state.tokens[0].scopes = vec!["post_server_item".into()];
+    assert!(service.console_token().is_none());
+    store.close();
 }

@@ -141,13 +141,18 @@ impl QueryLibrary {
 
     /// Records a run in the history; returns an id for its result.
     pub fn record_run(&self, entry: HistoryEntry) -> Result<String, LibraryError> {
-        let result_id = format!("{}-{}", entry.query_id, unique_suffix());
+        let result_id = Self::result_id(&entry.query_id);
         let mut data = self.data.lock();
         data.history.push_front(entry);
         data.history.truncate(MAX_HISTORY);
         prune(&mut data);
         self.save(&data)?;
         Ok(result_id)
+    }
+
+    /// A new result id for a run of `query_id` (what [`Self::record_run`] answers).
+    pub fn result_id(query_id: &str) -> String {
+        format!("{query_id}-{}", unique_suffix())
     }
 
     /// Keeps a result for later reads (the latest [`MAX_RESULTS`]).

@@ -318,6 +318,14 @@ struct ResultRequest {
     #[serde(default)]
     disable_series: bool,
     limit: Option<usize>,
+    /// waggle's addition: `false` keeps the run out of the query history (the console's
+    /// autocomplete queries); default `true`.
+    #[serde(default = "record_history_default")]
+    record_history: bool,
+}
+
+fn record_history_default() -> bool {
+    true
 }
 
 async fn result_create(
@@ -344,7 +352,11 @@ async fn result_create(
             results: result.results.len(),
         };
         let data = serde_json::to_value(&result).expect("result serializes");
-        let result_id = state.library.record_run(entry)?;
+        let result_id = if request.record_history {
+            state.library.record_run(entry)?
+        } else {
+            library::QueryLibrary::result_id(&request.query_id)
+        };
         let body = result_json(&result_id, &request.query_id, &dataset, data);
         state.library.store_result(&result_id, body.clone());
         Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -468,4 +480,51 @@ async fn exemplars(
         Ok(Json(json!({ "exemplars": result })).into_response())
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    use waggle_store::{DiskStore, StoreConfig};
+
+    use super::*;
+
+    async fn call(router: &Router, method: &str, uri: &str, body: Json_) -> (StatusCode, Json_) {
+        let request = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+        let response = router.clone().oneshot(request.body(Body::from(body.to_string())).unwrap()).await.unwrap();
+        let status = response.status();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or(Json_::Null))
+    }
+
+    #[tokio::test]
+    async fn test_query_results_without_record_history_stay_out_of_the_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(DiskStore::open(StoreConfig::new(dir.path())).unwrap());
+        let router = honeycomb_router(AppState::in_memory(store));
+        let (status, query) =
+            call(&router, "POST", "/1/queries/__all__", json!({"breakdowns": ["app.user_id"], "limit": 20})).await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        let id = query["id"].as_str().unwrap().to_owned();
+
+        let body = json!({"query_id": id, "disable_series": true, "record_history": false});
+        let (status, quiet) = call(&router, "POST", "/1/query_results/__all__", body).await;
+        assert_eq!(status, StatusCode::CREATED, "{quiet}");
+        let (_, history) = call(&router, "GET", "/api/query_history", Json_::Null).await;
+        assert_eq!(history["history"], json!([]), "a run with record_history false is not recorded");
+        let (status, again) =
+            call(&router, "GET", &format!("/1/query_results/__all__/{}", quiet["id"].as_str().unwrap()), Json_::Null)
+                .await;
+        assert_eq!((status, &again["data"]), (StatusCode::OK, &quiet["data"]), "its result is still kept");
+
+        let (status, _) = call(&router, "POST", "/1/query_results/__all__", json!({"query_id": id})).await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (_, history) = call(&router, "GET", "/api/query_history", Json_::Null).await;
+        assert_eq!(history["history"].as_array().unwrap().len(), 1, "runs are recorded by default: {history}");
+        assert_eq!(history["history"][0]["query_id"], json!(id));
+    }
 }

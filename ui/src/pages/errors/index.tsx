@@ -1,9 +1,9 @@
-// Placeholder until this page lands (being built in this session).
+// Errors, Rollbar's way: /errors lists items, /errors/{id} opens one.
 
-export function ErrorPage(_props: { itemId?: string; query: URLSearchParams }) {
-  return (
-    <main class="page" data-page="errors">
-      <h1>Errors</h1>
-    </main>
-  );
+import { ItemPage } from "./item";
+import { ItemList } from "./list";
+import "./errors.css";
+
+export function ErrorPage({ itemId, query }: { itemId?: string; query: URLSearchParams }) {
+  return itemId ? <ItemPage key={itemId} itemId={decodeURIComponent(itemId)} query={query} /> : <ItemList query={query} />;
 }

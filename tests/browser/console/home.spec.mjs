@@ -1,0 +1,128 @@
+// Home: every service with its requests, errors and P99 as the query API counts them (the page's
+// numbers must lie between two API answers taken before and after it loaded, since the demo keeps
+// sending), sparklines actually drawn, totals, and a recent trace that opens the trace view.
+
+import { check, loaded, run, specName } from "./lib.mjs";
+
+const REQUESTS = {
+  filters: [
+    { column: "span.kind", op: "=", value: "server" },
+    { column: "trace.parent_id", op: "does-not-exist" },
+  ],
+  filter_combination: "OR",
+  time_range: 3600,
+};
+
+async function api(base, path, body) {
+  const response = await fetch(`${base}${path}`, body ? { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } } : {});
+  if (!response.ok) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
+  return response.json();
+}
+
+async function query(base, dataset, spec) {
+  const { id } = await api(base, `/1/queries/${encodeURIComponent(dataset)}`, spec);
+  return (await api(base, `/1/query_results/${encodeURIComponent(dataset)}`, { query_id: id })).data.results;
+}
+
+/** Requests and errors of one dataset, as the page defines them. */
+async function counts(base, dataset) {
+  const rows = await query(base, dataset, { ...REQUESTS, calculations: [{ op: "COUNT" }], breakdowns: ["error"] });
+  const total = rows.reduce((sum, row) => sum + row.data.COUNT, 0);
+  const errors = rows.filter((row) => row.data.error === true).reduce((sum, row) => sum + row.data.COUNT, 0);
+  const [p99] = await query(base, dataset, { ...REQUESTS, calculations: [{ op: "P99", column: "duration_ms" }] });
+  return { total, errors, p99: p99.data["P99(duration_ms)"] };
+}
+
+await run(specName(import.meta.url), async ({ page, base, shot }) => {
+  const { datasets } = await api(base, "/api/datasets");
+  const services = datasets.filter((d) => d.table === "traces").map((d) => d.name);
+  check(services.includes("cruddur-backend"), `no cruddur-backend dataset in ${JSON.stringify(services)}`);
+  const before = Object.fromEntries(await Promise.all(services.map(async (name) => [name, await counts(base, name)])));
+  const allBefore = await counts(base, "__all__");
+
+  await page.goto(`${base}/`);
+  await loaded(page, "home");
+  const after = Object.fromEntries(await Promise.all(services.map(async (name) => [name, await counts(base, name)])));
+  const allAfter = await counts(base, "__all__");
+
+  // One row per service, numbers between the two API answers, the shown text matching the raw value.
+  const rows = page.locator('[data-testid="service-row"]');
+  check((await rows.count()) === services.length, `${await rows.count()} service rows for ${services.length} datasets`);
+  const seen = {};
+  for (const name of services) {
+    const row = page.locator(`[data-testid="service-row"][data-dataset="${name}"]`);
+    const count = Number(await row.getAttribute("data-count"));
+    const errors = Number(await row.getAttribute("data-errors"));
+    check(before[name].total <= count && count <= after[name].total, `${name}: ${count} requests shown, the API counted ${before[name].total} then ${after[name].total}`);
+    check(before[name].errors <= errors && errors <= after[name].errors, `${name}: ${errors} errors shown, the API counted ${before[name].errors} then ${after[name].errors}`);
+    const text = await row.locator('[data-testid="service-count"]').innerText();
+    check(Number(text.replace(/,/g, "")) === count || count >= 10_000, `${name}: shows "${text}" for ${count} requests`);
+    const rate = await row.locator('[data-testid="service-error-rate"]').innerText();
+    if (count > 0) check(Math.abs(parseFloat(rate) - (100 * errors) / count) < 0.006, `${name}: error rate "${rate}" for ${errors}/${count}`);
+    const p99Title = await row.locator('[data-testid="service-p99"]').locator("xpath=..").getAttribute("title");
+    const p99 = parseFloat(p99Title);
+    if (after[name].p99) check(p99 >= after[name].p99 * 0.5 && p99 <= after[name].p99 * 2, `${name}: P99 ${p99Title}, the API says ${after[name].p99} ms`);
+    seen[name] = { count, errors, rate, p99: await row.locator('[data-testid="service-p99"]').innerText() };
+  }
+  const backend = seen["cruddur-backend"];
+  check(backend.count >= 100 && backend.errors >= 1, `the demo's backend should have traffic and errors: ${JSON.stringify(backend)}`);
+
+  // The totals.
+  const total = Number(await page.locator('[data-testid="total-requests"]').getAttribute("data-value"));
+  check(allBefore.total <= total && total <= allAfter.total, `total ${total}, the API counted ${allBefore.total} then ${allAfter.total}`);
+
+  // Sparklines are drawn: each row's three canvases have coloured pixels.
+  const drawn = await page.evaluate(() =>
+    [...document.querySelectorAll('[data-testid="service-row"]')].map((row) =>
+      ["spark-requests", "spark-errors", "spark-p99"].map((id) => {
+        const canvas = row.querySelector(`[data-testid="${id}"] canvas`);
+        if (!canvas) return 0;
+        const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
+        let painted = 0;
+        for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted++;
+        return painted;
+      }),
+    ),
+  );
+  const backendIndex = services.indexOf("cruddur-backend");
+  const rowOrder = await rows.evaluateAll((elements) => elements.map((e) => e.dataset.dataset));
+  const backendDrawn = drawn[rowOrder.indexOf("cruddur-backend")];
+  check(backendIndex >= 0 && backendDrawn.every((painted) => painted > 20), `cruddur-backend's sparklines are blank: ${JSON.stringify(backendDrawn)}`);
+
+  // The service links to the query page with its dataset.
+  const link = await page.locator('[data-testid="service-row"][data-dataset="cruddur-backend"] [data-testid="service-link"]').getAttribute("href");
+  const linkUrl = new URL(link, base);
+  check(linkUrl.pathname === "/query" && linkUrl.searchParams.get("dataset") === "cruddur-backend", `service link ${link}`);
+  check(JSON.parse(linkUrl.searchParams.get("q")).calculations.some((c) => c.op === "P99"), `the link's query has no P99: ${link}`);
+
+  // Recent traces are the API's, and one opens the trace view.
+  const first = page.locator('[data-testid="recent-trace"]').first();
+  const traceId = await first.getAttribute("data-trace-id");
+  const listed = await api(base, `/api/traces?limit=1000&start=${Date.now() / 1000 - 3600}`);
+  const summary = listed.traces.find((t) => t.trace_id === traceId);
+  check(summary, `recent trace ${traceId} is not in GET /api/traces`);
+  const shownRoot = await first.locator("td").nth(1).innerText();
+  check(shownRoot === summary.root_name, `row shows root "${shownRoot}", the API "${summary.root_name}"`);
+  const shownSpans = Number((await first.locator("td").nth(4).innerText()).replace(/,/g, ""));
+  check(shownSpans === summary.span_count, `row shows ${shownSpans} spans, the API ${summary.span_count}`);
+  await shot("home");
+
+  // "Errors only" lists failed traces only.
+  await page.locator('[data-testid="errors-only"]').check();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get("errors") === "1");
+  await loaded(page, "home");
+  await page.locator('[data-testid="recent-trace"]').first().waitFor();
+  const badges = await page.locator('[data-testid="recent-trace"]').evaluateAll((trs) => trs.map((tr) => Boolean(tr.querySelector(".badge.error"))));
+  check(badges.length > 0 && badges.every(Boolean), `"Errors only" shows traces without an error badge: ${JSON.stringify(badges)}`);
+
+  await page.locator('[data-testid="recent-trace"]').first().click();
+  await loaded(page, "trace");
+  const opened = new URL(page.url()).pathname;
+  check(opened.startsWith("/trace/"), `clicking a recent trace opened ${opened}`);
+  const openedId = opened.slice("/trace/".length);
+  const trace = await api(base, `/api/traces/${openedId}`);
+  const spans = await page.locator('[data-testid="summary-spans"]').innerText();
+  check(Number(spans.replace(/,/g, "")) === trace.spans.length, `trace page shows ${spans} spans, the API has ${trace.spans.length}`);
+  await page.locator('[data-testid="summary-errors"]').filter({ hasNotText: /^0$/ }).waitFor();
+  return { services: seen, total, opened: openedId };
+});
