@@ -370,3 +370,85 @@ fn test_store_parts_read_the_same_columns_from_head_and_segments() {
     assert_eq!(read_parts(&store), doubled, "from segments");
     assert_eq!(store.columns(SignalTable::Traces, Some(&["svc-1".to_owned()])).unwrap().len(), 3);
 }
+
+/// Appends `flushes` batches of `rows` rows of one trace, timed in the current hour (so one
+/// dataset and hour, one partition), each batch flushed into a segment of its own.
+fn flush_batches(store: &DiskStore, trace: u64, flushes: u64, rows: u64) -> Vec<Event> {
+    let hour = now_nanos() / 3_600_000_000_000 * 3_600_000_000_000;
+    let mut all = Vec::new();
+    for flush in 0..flushes {
+        let events: Vec<Event> =
+            (0..rows).map(|row| span(trace, flush * rows + row, hour + (flush * rows + row) as i64)).collect();
+        all.extend(events.clone());
+        append(store, events);
+        wait_flushed(store);
+    }
+    all
+}
+
+fn wait_for_segments(store: &DiskStore, at_most: u64) {
+    for _ in 0..500 {
+        if store.stats().segments <= at_most {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("segments were not merged: {:?}", store.stats());
+}
+
+fn segment_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    walk(dir).into_iter().filter(|path| path.extension().is_some_and(|ext| ext == "seg")).collect()
+}
+
+#[test]
+fn test_store_merges_small_segments_keeping_every_row_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.flush_max_rows = 10;
+    let store = DiskStore::open(cfg.clone()).unwrap();
+    // A read that starts before the merge: its parts must stay readable after it.
+    let expected = normalized(flush_batches(&store, 2, 1, 10));
+    let early_parts = store.parts(&waggle_store::PartsRequest::all(SignalTable::Traces)).unwrap();
+    let mut expected_all = expected.clone();
+    expected_all.extend(flush_batches(&store, 2, 7, 10));
+    let expected_all = normalized(expected_all);
+    wait_for_segments(&store, 2);
+    assert_eq!(normalized(trace_of(&store, 2)), expected_all);
+    assert_eq!(count(&store), 80);
+    let early_rows: usize = early_parts.iter().map(|part| part.open().unwrap().times().unwrap().len()).sum();
+    assert_eq!(early_rows, 10, "a merged segment's file went while a reader held it");
+    drop(early_parts);
+    let files = segment_files(dir.path());
+    assert_eq!(files.len() as u64, store.stats().segments, "merged inputs are deleted: {files:?}");
+    drop(store);
+    let store = DiskStore::open(cfg).unwrap();
+    assert_eq!(normalized(trace_of(&store, 2)), expected_all, "after a restart");
+}
+
+#[test]
+fn test_store_recovery_drops_inputs_left_beside_their_merged_segment() {
+    // A crash after the merged segment was written but before its inputs were deleted leaves both.
+    let dir = tempfile::tempdir().unwrap();
+    let saved = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path());
+    cfg.flush_max_rows = 10;
+    let expected = {
+        let store = DiskStore::open(cfg.clone()).unwrap();
+        let mut expected = flush_batches(&store, 4, 3, 10);
+        let inputs = segment_files(dir.path());
+        for (index, path) in inputs.iter().enumerate() {
+            std::fs::copy(path, saved.path().join(format!("{index}"))).unwrap();
+        }
+        expected.extend(flush_batches(&store, 4, 1, 10));
+        wait_for_segments(&store, 1);
+        for (index, path) in inputs.iter().enumerate() {
+            std::fs::copy(saved.path().join(format!("{index}")), path).unwrap();
+        }
+        normalized(expected)
+    };
+    assert_eq!(segment_files(dir.path()).len(), 4, "the merged segment and three of its inputs");
+    let store = DiskStore::open(cfg).unwrap();
+    assert_eq!(normalized(trace_of(&store, 4)), expected, "no row twice");
+    assert_eq!(store.stats().segments, 1);
+    assert_eq!(segment_files(dir.path()).len(), 1, "the leftover inputs are deleted");
+}

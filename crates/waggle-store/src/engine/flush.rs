@@ -21,13 +21,17 @@ use crate::segment::{Segment, SegmentBuilder, SegmentSpec, hour_of};
 use crate::wal::sync_dir;
 
 /// zstd level for segment columns: a good ratio at a few hundred MB/s.
-const SEGMENT_ZSTD_LEVEL: i32 = 3;
+pub(crate) const SEGMENT_ZSTD_LEVEL: i32 = 3;
 
-pub(crate) fn run(shared: &Shared, receiver: Receiver<Arc<Frozen>>) {
+/// Flushes each frozen head; `flushed` runs after each (it wakes the compactor).
+pub(crate) fn run(shared: &Shared, receiver: Receiver<Arc<Frozen>>, flushed: impl Fn()) {
     for frozen in receiver {
         loop {
             match flush(shared, &frozen) {
-                Ok(()) => break,
+                Ok(()) => {
+                    flushed();
+                    break;
+                }
                 Err(err) if shared.shutting_down.load(Ordering::SeqCst) => {
                     tracing::warn!(%err, "flush failed during shutdown; the write-ahead log keeps the data");
                     return;

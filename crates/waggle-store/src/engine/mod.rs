@@ -1,9 +1,11 @@
 //! [`DiskStore`]: the embedded implementation of [`Store`].
 //!
-//! Three threads: the WAL writer (group commit, then the batch joins the head), the flusher (frozen
-//! heads become segments, then their WAL files are deleted) and retention. Readers take a snapshot
+//! Four threads: the WAL writer (group commit, then the batch joins the head), the flusher (frozen
+//! heads become segments, then their WAL files are deleted), the compactor (small segments of a
+//! partition merge into one) and retention. Readers take a snapshot
 //! of the view (head chunks, frozen heads, segments) under a short read lock and scan it unlocked.
 
+mod compact;
 mod flush;
 mod parts;
 mod read;
@@ -84,11 +86,17 @@ impl DiskStore {
         let (flush_sender, flush_receiver) = mpsc::channel();
         let writer =
             writer::Writer::new(shared.clone(), wal, recovered.closed_wal_files, recovered.next_seq, flush_sender);
+        let compactor = spawn("waggle-compact", {
+            let shared = shared.clone();
+            move || compact::run(&shared)
+        })?;
+        let wake_compactor = compactor.thread().clone();
         let threads = vec![
+            compactor,
             spawn("waggle-wal", move || writer.run(receiver))?,
             spawn("waggle-flush", {
                 let shared = shared.clone();
-                move || flush::run(&shared, flush_receiver)
+                move || flush::run(&shared, flush_receiver, || wake_compactor.unpark())
             })?,
             spawn("waggle-retention", {
                 let shared = shared.clone();

@@ -55,7 +55,7 @@ pub(crate) fn recover(config: &StoreConfig, read_only: bool) -> Result<Recovered
     // WAL files are listed before segments are loaded: a live waggle (beside a read-only open)
     // deletes WAL files only after their segments exist, so no row falls between the two.
     let wal_files = wal::list(&wal_dir)?;
-    let segments = load_segments(&segments_dir, read_only)?;
+    let segments = drop_merged_inputs(load_segments(&segments_dir, read_only)?, read_only);
     let mut coverage: Coverage = HashMap::new();
     let mut max_seq = 0;
     for segment in &segments {
@@ -146,6 +146,45 @@ fn load_segments(segments_dir: &Path, read_only: bool) -> Result<Vec<Arc<Segment
     }
     segments.sort_by_key(|segment| (segment.meta.min_time, segment.meta.seq_hi));
     Ok(segments)
+}
+
+/// (table, dataset, hour).
+type Partition<'a> = (&'a str, &'a str, i64);
+
+/// Compaction writes a merged segment before it deletes the inputs: a crash in between leaves
+/// both. An input lies strictly inside its merged segment's sequence range in the same partition
+/// (flushes give a partition disjoint ranges, merges take runs of them), so such a segment is a
+/// duplicate: skipped, and deleted unless read-only.
+fn drop_merged_inputs(segments: Vec<Arc<Segment>>, read_only: bool) -> Vec<Arc<Segment>> {
+    let mut ranges: HashMap<Partition<'_>, Vec<(u64, u64)>> = HashMap::new();
+    for segment in &segments {
+        let meta = &segment.meta;
+        ranges.entry((&meta.table, &meta.dataset, meta.hour)).or_default().push((meta.seq_lo, meta.seq_hi));
+    }
+    let duplicate: Vec<bool> = segments
+        .iter()
+        .map(|segment| {
+            let meta = &segment.meta;
+            let (lo, hi) = (meta.seq_lo, meta.seq_hi);
+            ranges[&(meta.table.as_str(), meta.dataset.as_str(), meta.hour)]
+                .iter()
+                .any(|&(outer_lo, outer_hi)| outer_lo <= lo && hi <= outer_hi && (outer_lo, outer_hi) != (lo, hi))
+        })
+        .collect();
+    segments
+        .into_iter()
+        .zip(duplicate)
+        .filter_map(|(segment, duplicate)| {
+            if !duplicate {
+                return Some(segment);
+            }
+            tracing::info!(path = %segment.path.display(), "dropping a segment already merged into another");
+            if !read_only {
+                segment.retire();
+            }
+            None
+        })
+        .collect()
 }
 
 fn read_dirs(dir: &Path) -> Result<Vec<PathBuf>> {

@@ -20,6 +20,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
 use waggle_model::{Event, EventKind, Field, SignalTable, TraceId};
@@ -101,6 +102,19 @@ pub(crate) struct Segment {
     bloom: Bloom,
     /// The bytes, for a segment held in memory instead of a file.
     memory: Option<Arc<[u8]>>,
+    /// Merged into another segment: the file goes when the last reader lets go of this one.
+    retired: AtomicBool,
+}
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        if self.retired.load(Ordering::SeqCst)
+            && self.memory.is_none()
+            && let Err(err) = std::fs::remove_file(&self.path)
+        {
+            tracing::warn!(path = %self.path.display(), %err, "could not delete a merged segment");
+        }
+    }
 }
 
 impl std::fmt::Debug for Segment {
@@ -196,7 +210,14 @@ impl Segment {
         {
             return Err(corrupt(path, "column length out of range"));
         }
-        let mut segment = Self { path: path.to_owned(), meta, size_bytes, bloom: Bloom::with_capacity(1), memory };
+        let mut segment = Self {
+            path: path.to_owned(),
+            meta,
+            size_bytes,
+            bloom: Bloom::with_capacity(1),
+            memory,
+            retired: AtomicBool::new(false),
+        };
         let bloom_bytes = segment.read_raw(file, &segment.meta.bloom.clone())?;
         segment.bloom = Bloom::from_bytes(&bloom_bytes).ok_or_else(|| corrupt(path, "bad bloom filter"))?;
         Ok(segment)
@@ -232,6 +253,12 @@ impl Segment {
     }
 
     /// False when the segment surely does not hold the trace.
+    /// Marks the segment as replaced (its rows are in a merged segment): its file is deleted when
+    /// the last snapshot holding it is dropped, so a read that began before the merge still sees it.
+    pub(crate) fn retire(&self) {
+        self.retired.store(true, Ordering::SeqCst);
+    }
+
     pub(crate) fn may_contain_trace(&self, trace_id: &TraceId) -> bool {
         self.bloom.may_contain(trace_id)
     }
