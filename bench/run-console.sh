@@ -14,8 +14,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 spans="${SPANS:-1000000}" hours="${HOURS:-2}" runs="${RUNS:-7}"
 
 echo "==> console and browser" >&2
-logged "$work/console.log" scripts/build-console.sh
-logged "$work/browser.log" scripts/setup-browser.sh
+logged "$work/console.log" scripts/build-console.sh >&2
+logged "$work/browser.log" scripts/setup-browser.sh >&2
 build_release
 
 echo "==> waggle-bench load, $spans spans over $hours h" >&2
@@ -35,7 +35,7 @@ logged "$work/timing.log" node bench/console_timing.mjs "http://$web" "$runs" >"
 import json, sys
 timing, load = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 fmt = lambda v: "–" if v is None else f"{v:.0f}"
-print(f"Console, {load.get('spans', '?')} spans stored; medians of {timing['runs']} cold page loads (ms)\n")
+print(f"Console, {load['spans_acknowledged']:,} spans stored; medians of {timing['runs']} cold page loads (ms)\n")
 print("| view | first paint | data drawn (loaded) | slowest API call | drawing results |")
 print("|---|---:|---:|---:|---:|")
 for name, view in timing["views"].items():
