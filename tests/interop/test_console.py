@@ -71,9 +71,11 @@ def ready(site: ConsoleSite) -> bool:
 @pytest.fixture(scope="module")
 def console_site(tmp_path_factory):
     """`waggle up` on free ports with demo traffic, once enough has arrived for every page."""
-    result = subprocess.run(["scripts/setup-browser.sh"], cwd=REPO, capture_output=True, text=True, timeout=900)
-    if result.returncode != 0:
-        pytest.fail(f"scripts/setup-browser.sh failed:\n{result.stdout}\n{result.stderr}", pytrace=False)
+    # Chromium and playwright-core; Cruddur's frontend, which the trace and map specs open.
+    for script in ("scripts/setup-browser.sh", "scripts/build-frontend.sh"):
+        result = subprocess.run([script], cwd=REPO, capture_output=True, text=True, timeout=900)
+        if result.returncode != 0:
+            pytest.fail(f"{script} failed:\n{result.stdout}\n{result.stderr}", pytrace=False)
     tmp = tmp_path_factory.mktemp("console")
     grpc, http, web, backend, frontend, aws, xray = free_ports(7)
     command = [
