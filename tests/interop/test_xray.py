@@ -128,7 +128,7 @@ def test_flask_sdk_segments_read_back_with_the_aws_cli(waggle):
     assert sum(entry["Count"] for entry in cruddur["ResponseTimeHistogram"]) == 4
 
     # The same spans in Honeycomb's terms: one dataset, annotation columns, the subsegments.
-    trace = waggle.trace(ids[0].replace("1-", "").replace("-", ""))
+    trace = waggle.trace(ids[0].removeprefix("1-").replace("-", ""))
     names = sorted(span["name"] for span in trace["spans"])
     assert names == ["Cruddur", "activities_home", "mock-data"]
     root = next(span for span in trace["spans"] if span["name"] == "Cruddur")
