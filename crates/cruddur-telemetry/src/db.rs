@@ -3,17 +3,43 @@
 //! `db.statement` must never carry user data: statements bound with parameters already have
 //! placeholders, and [`sanitize_sql`] replaces any literal that slipped in (`'text'`, `42`) by `?`.
 
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
 /// A client span for one statement against `db_system` (`sqlite`, `postgresql`), named
 /// `{OPERATION} {table}` (`SELECT activities`).
 pub fn db_span(db_system: &'static str, sql: &str) -> tracing::Span {
-    let sanitized = sanitize_sql(sql);
+    let described = describe(sql);
+    let (name, sanitized) = (&described.0, &described.1);
     tracing::info_span!(
         "db statement",
-        otel.name = %summarize_sql(&sanitized),
+        otel.name = %name,
         otel.kind = "client",
         db.system = db_system,
         db.statement = %sanitized,
     )
+}
+
+/// Statements an app runs are a handful of constant strings: each is sanitized and named once.
+/// Past this many distinct texts (an app building SQL with literals) the rest is not cached.
+const MAX_CACHED_STATEMENTS: usize = 512;
+
+type Described = Arc<(String, String)>;
+
+/// `(span name, sanitized statement)` of `sql`.
+fn describe(sql: &str) -> Described {
+    static CACHE: OnceLock<RwLock<HashMap<String, Described>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(RwLock::default);
+    if let Some(described) = cache.read().unwrap_or_else(PoisonError::into_inner).get(sql) {
+        return described.clone();
+    }
+    let sanitized = sanitize_sql(sql);
+    let described = Arc::new((summarize_sql(&sanitized), sanitized));
+    let mut cache = cache.write().unwrap_or_else(PoisonError::into_inner);
+    if cache.len() < MAX_CACHED_STATEMENTS {
+        cache.insert(sql.to_owned(), described.clone());
+    }
+    described
 }
 
 /// `sql` with string and numeric literals replaced by `?` and whitespace runs collapsed;
@@ -105,6 +131,15 @@ fn is_clause_keyword(word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn test_describe_caches_each_statement_once() {
+        let sql = "SELECT * FROM users WHERE handle = 'worf'";
+        let first = describe(sql);
+        assert_eq!(first.0, "SELECT users");
+        assert_eq!(first.1, "SELECT * FROM users WHERE handle = ?");
+        assert!(Arc::ptr_eq(&first, &describe(sql)), "the second call reuses the first's result");
+    }
 
     #[test]
     fn test_sanitize_sql_replaces_literals() {
