@@ -7,20 +7,12 @@
 #                                        # by `WAGGLE_CONSOLE_DIR=OUT_DIR waggle up` without a rebuild
 set -euo pipefail
 
-ui="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/ui"
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ui="$repo/ui"
 out="$(realpath -m "${1:-$ui/dist}")"
 cd "$ui"
 
-if ! command -v npm >/dev/null 2>&1; then
-    echo "build-console: npm not found; install Node.js 18+ (on Debian: apt-get install nodejs npm)" >&2
-    exit 1
-fi
-
-stamp="node_modules/.package-lock-$(sha256sum package-lock.json | cut -d' ' -f1)"
-if [ ! -f "$stamp" ]; then
-    npm ci --no-audit --no-fund --loglevel=error
-    touch "$stamp"
-fi
+"$repo/scripts/npm-ci.sh" "$ui" build-console
 
 npx --no-install tsc --noEmit
 rm -rf "$out.new"

@@ -20,13 +20,4 @@ if [ ! -x /usr/bin/chromium ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
 fi
 
-if ! command -v npm >/dev/null 2>&1; then
-    echo "setup-browser: npm not found; install Node.js 18+ (on Debian: apt-get install nodejs npm)" >&2
-    exit 1
-fi
-cd "$repo/tests/browser"
-stamp="node_modules/.package-lock-$(sha256sum package-lock.json | cut -d' ' -f1)"
-if [ ! -f "$stamp" ]; then
-    npm ci --no-audit --no-fund --loglevel=error
-    touch "$stamp"
-fi
+"$repo/scripts/npm-ci.sh" "$repo/tests/browser" setup-browser

@@ -46,6 +46,30 @@ def free_ports(n: int) -> list[int]:
             s.close()
 
 
+def waggle_up_command(data_dir: Path) -> tuple[list[str], dict[str, str]]:
+    """`waggle up` on free 127.0.0.1 ports: the command and its URLs by name (web, aws, otlp_http,
+    otlp_grpc, xray_daemon as host:port, backend, frontend)."""
+    grpc, http, web, backend, frontend, aws, xray = free_ports(7)
+    command = [
+        str(waggle_bin()), "up",
+        "--data-dir", str(data_dir),
+        "--otlp-grpc-addr", f"127.0.0.1:{grpc}",
+        "--otlp-http-addr", f"127.0.0.1:{http}",
+        "--web-addr", f"127.0.0.1:{web}",
+        "--aws-addr", f"127.0.0.1:{aws}",
+        "--xray-daemon-addr", f"127.0.0.1:{xray}",
+        "--cruddur-backend-addr", f"127.0.0.1:{backend}",
+        "--cruddur-frontend-addr", f"127.0.0.1:{frontend}",
+    ]
+    urls = {
+        "web": f"http://127.0.0.1:{web}", "aws": f"http://127.0.0.1:{aws}",
+        "otlp_http": f"http://127.0.0.1:{http}", "otlp_grpc": f"http://127.0.0.1:{grpc}",
+        "xray_daemon": f"127.0.0.1:{xray}",
+        "backend": f"http://127.0.0.1:{backend}", "frontend": f"http://127.0.0.1:{frontend}",
+    }
+    return command, urls
+
+
 def wait_until_healthy(proc, session, url: str, what: str, timeout: float, details) -> None:
     """Polls `url` until it answers 200; fails (killing `proc`) if `proc` exits or time runs out.
     `details()` is appended to the failure: the command, the process's output."""

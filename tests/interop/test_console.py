@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import REPO, free_ports, stop_process, wait_until_healthy, waggle_bin
+from conftest import REPO, stop_process, wait_until_healthy, waggle_bin, waggle_up_command
 
 SPECS = sorted((REPO / "tests" / "browser" / "console").glob("*.spec.mjs"))
 DEMO_WAIT_S = 150.0
@@ -77,23 +77,11 @@ def console_site(tmp_path_factory):
         if result.returncode != 0:
             pytest.fail(f"{script} failed:\n{result.stdout}\n{result.stderr}", pytrace=False)
     tmp = tmp_path_factory.mktemp("console")
-    grpc, http, web, backend, frontend, aws, xray = free_ports(7)
-    command = [
-        str(waggle_bin()), "up",
-        "--data-dir", str(tmp / "data"),
-        "--otlp-grpc-addr", f"127.0.0.1:{grpc}",
-        "--otlp-http-addr", f"127.0.0.1:{http}",
-        "--web-addr", f"127.0.0.1:{web}",
-        "--aws-addr", f"127.0.0.1:{aws}",
-        "--xray-daemon-addr", f"127.0.0.1:{xray}",
-        "--cruddur-backend-addr", f"127.0.0.1:{backend}",
-        "--cruddur-frontend-addr", f"127.0.0.1:{frontend}",
-    ]
+    command, urls = waggle_up_command(tmp / "data")
     log_path = tmp / "waggle-up.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
-    site = ConsoleSite(f"http://127.0.0.1:{web}", f"http://127.0.0.1:{aws}", f"http://127.0.0.1:{frontend}",
-                       f"http://127.0.0.1:{backend}", log_path)
+    site = ConsoleSite(urls["web"], urls["aws"], urls["frontend"], urls["backend"], log_path)
     details = lambda: f"{' '.join(command)}\n{log_path.read_text(errors='replace')[-3000:]}"  # noqa: E731
     try:
         wait_until_healthy(proc, site.session, f"{site.web}/api/health", "waggle up", 60, details)

@@ -16,7 +16,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from conftest import free_ports, waggle_bin
+from conftest import waggle_up_command
 
 WAIT_S = 60.0
 SLOW_USER = "garek"
@@ -25,22 +25,11 @@ SLOW_USER = "garek"
 @pytest.fixture
 def up(tmp_path):
     """A running `waggle up` on free ports; yields (process, web URL, Cruddur backend URL)."""
-    grpc, http, web, backend, frontend, aws_port, xray_port = free_ports(7)
-    command = [
-        str(waggle_bin()), "up",
-        "--data-dir", str(tmp_path / "data"),
-        "--otlp-grpc-addr", f"127.0.0.1:{grpc}",
-        "--otlp-http-addr", f"127.0.0.1:{http}",
-        "--web-addr", f"127.0.0.1:{web}",
-        "--aws-addr", f"127.0.0.1:{aws_port}",
-        "--xray-daemon-addr", f"127.0.0.1:{xray_port}",
-        "--cruddur-backend-addr", f"127.0.0.1:{backend}",
-        "--cruddur-frontend-addr", f"127.0.0.1:{frontend}",
-    ]
+    command, urls = waggle_up_command(tmp_path / "data")
     log = open(tmp_path / "waggle-up.log", "wb")
     proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=log)
     try:
-        yield proc, f"http://127.0.0.1:{web}", f"http://127.0.0.1:{backend}"
+        yield proc, urls["web"], urls["backend"]
     finally:
         if proc.poll() is None:
             proc.kill()

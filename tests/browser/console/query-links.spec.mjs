@@ -3,17 +3,7 @@
 // a table row lists its group's traces; a broken link and an impossible query say what to fix.
 
 import { check, run, specName } from "./lib.mjs";
-
-async function waitForQuery(page, text) {
-  await page.waitForFunction(
-    (expected) => {
-      const main = document.querySelector('main[data-page="query"]');
-      const shown = document.querySelector('[data-testid="query-summary"]')?.textContent ?? "";
-      return main?.getAttribute("data-loaded") === "true" && shown.includes(expected);
-    },
-    text,
-  );
-}
+import { waitForQuery } from "./query.mjs";
 
 await run(specName(import.meta.url), async ({ page, base, shot }) => {
   // --- Honeycomb's query_url: a query created through the API opens and runs.

@@ -6,6 +6,7 @@
 // query is still listed after a reload and runs again.
 
 import { check, loaded, run, specName } from "./lib.mjs";
+import { waitForQuery } from "./query.mjs";
 
 const SLOW_USER = "garek";
 /** Above every other user's latency (search: 250-400 ms), below garek's (600-900 ms more). */
@@ -17,17 +18,6 @@ const summary = (page) => page.locator('[data-testid="query-summary"]');
 async function runQuery(page, text) {
   await page.locator('[data-testid="qb-run"]').click();
   await waitForQuery(page, text);
-}
-
-async function waitForQuery(page, text) {
-  await page.waitForFunction(
-    (expected) => {
-      const main = document.querySelector('main[data-page="query"]');
-      const shown = document.querySelector('[data-testid="query-summary"]')?.textContent ?? "";
-      return main?.getAttribute("data-loaded") === "true" && shown.includes(expected);
-    },
-    text,
-  );
 }
 
 /** The first breakdown cell of each result row. */
