@@ -83,21 +83,27 @@ export interface Occurrence {
   data: OccurrenceData;
 }
 
-let config: Promise<string> | null = null;
+let config: Promise<string | null> | null = null;
 
-/** The project's token (fetched once; a failure is retried on the next call). */
-export function rollbarToken(): Promise<string> {
+/** The project's read token, `null` when it has none (fetched once; a failure is retried next call). */
+export function consoleRollbarToken(): Promise<string | null> {
   config ??= getJSON<{ rollbar: { access_token: string } | null }>("/api/console/config").then(
-    (answer) => {
-      if (!answer.rollbar) throw new ApiError(403, "the Rollbar project has no token with the read scope; add one to rollbar.json in the data directory", answer);
-      return answer.rollbar.access_token;
-    },
+    (answer) => answer.rollbar?.access_token ?? null,
     (error) => {
       config = null;
       throw error;
     },
   );
   return config;
+}
+
+/** The project's token; an error naming the fix when it has none with the read scope. */
+export async function rollbarToken(): Promise<string> {
+  const token = await consoleRollbarToken();
+  if (token === null) {
+    throw new ApiError(403, "the Rollbar project has no token with the read scope; add one to rollbar.json in the data directory", null);
+  }
+  return token;
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -122,6 +128,12 @@ export const rollbar = {
     call<{ instances: Occurrence[]; page: number }>("GET", `/api/1/item/${encodeURIComponent(String(id))}/instances${query({ page })}`),
   update: (id: number | string, patch: { status?: string; level?: string; title?: string }) =>
     call<RollbarItem>("PATCH", `/api/1/item/${encodeURIComponent(String(id))}`, patch),
+  /** The occurrences carrying a trace id, latest first, each with a summary of its item (waggle's addition). */
+  traceInstances: (traceId: string) =>
+    call<{ instances: (Occurrence & { span_id: string | null; item: RollbarItem | null })[] }>(
+      "GET",
+      `/api/1/instances${query({ trace_id: traceId })}`,
+    ),
   /** Items with occurrences in the last `hours` hours and their counts per hour (oldest first). */
   topActive: (hours = 24, environments?: string) =>
     call<{ item: RollbarItem & { occurrences: number }; counts: number[] }[]>("GET", `/api/1/reports/top_active_items${query({ hours, environments })}`),

@@ -1,73 +1,15 @@
-// The trace's error occurrences in waggle's Rollbar: the console's read token from
-// GET /api/console/config, then GET /api/1/instances?trace_id= (docs/API.md).
+// The trace's error occurrences in waggle's Rollbar (GET /api/1/instances?trace_id=, docs/API.md),
+// through the console's Rollbar client, and how the trace view shows them.
 
-import { getJSON, sendJSON } from "../../api";
+import { type Occurrence as RollbarOccurrence, type RollbarFrame, type RollbarItem, type RollbarTrace, consoleRollbarToken, rollbar } from "../../components/rollbar";
 
-export interface OccurrenceItem {
-  id: number;
-  counter: number;
-  title: string;
-  level: string;
-  status: string;
-  environment: string;
-  total_occurrences: number;
-}
-
-export interface Frame {
-  filename?: string;
-  lineno?: number;
-  colno?: number;
-  method?: string;
-  code?: string;
-}
-
-interface RollbarTrace {
-  exception?: { class?: string; message?: string; description?: string };
-  frames?: Frame[];
-}
-
-export interface Occurrence {
-  id: number;
-  item_id: number;
-  timestamp: number;
-  span_id: string | null;
-  item: OccurrenceItem | null;
-  data: {
-    level?: string;
-    environment?: string;
-    title?: string;
-    body?: { trace?: RollbarTrace; trace_chain?: RollbarTrace[]; message?: { body?: string }; crash_report?: { raw?: string } };
-    request?: { url?: string; method?: string };
-    person?: { id?: unknown; username?: string };
-  };
-}
-
-interface ConsoleConfig {
-  rollbar: { access_token: string; scopes: string[]; project_id: number } | null;
-}
-
-let config: Promise<ConsoleConfig> | null = null;
-
-/** The console's configuration, fetched once per page load. */
-export function consoleConfig(): Promise<ConsoleConfig> {
-  config ??= getJSON<ConsoleConfig>("/api/console/config").catch((error) => {
-    config = null;
-    throw error;
-  });
-  return config;
-}
+/** An occurrence of the trace, with its span and a summary of its item. */
+export type Occurrence = RollbarOccurrence & { span_id: string | null; item: RollbarItem | null };
 
 /** The occurrences carrying `traceId`, latest first; `null` when no token can read them. */
 export async function traceOccurrences(traceId: string): Promise<Occurrence[] | null> {
-  const { rollbar } = await consoleConfig();
-  if (!rollbar) return null;
-  const answer = await sendJSON<{ result: { instances: Occurrence[] } }>(
-    "GET",
-    `/api/1/instances?trace_id=${encodeURIComponent(traceId)}`,
-    undefined,
-    { "x-rollbar-access-token": rollbar.access_token },
-  );
-  return answer.result.instances;
+  if ((await consoleRollbarToken()) === null) return null;
+  return (await rollbar.traceInstances(traceId)).instances;
 }
 
 /** The exceptions of an occurrence (a chain: the cause first, as Rollbar sends it). */
@@ -86,7 +28,7 @@ export function occurrenceTitle(occurrence: Occurrence): string {
 }
 
 /** Frames as a traceback, the most recent call first. */
-export function formatFrames(frames: Frame[]): string {
+export function formatFrames(frames: RollbarFrame[]): string {
   return [...frames]
     .reverse()
     .map((frame) => {
