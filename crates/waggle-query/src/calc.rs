@@ -41,10 +41,15 @@ impl Number {
     }
 }
 
+const NANOS_PER_MS: f64 = 1e6;
+
 /// Count, exact sum, min and max of the numeric values of a cell. Ints and floats keep their own
 /// extremes so that adding a value is two comparisons.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Moments {
+    /// The ints are durations in ns (`duration_ms`, added by [`Moments::add_nanos`]): sums stay
+    /// exact integers, and results are shown in milliseconds.
+    nanos: bool,
     ints: u64,
     floats: u64,
     int_sum: i128,
@@ -59,6 +64,7 @@ pub(crate) struct Moments {
 impl Default for Moments {
     fn default() -> Self {
         Self {
+            nanos: false,
             ints: 0,
             floats: 0,
             int_sum: 0,
@@ -79,6 +85,13 @@ impl Moments {
         self.int_sum += number as i128;
         self.int_min = self.int_min.min(number);
         self.int_max = self.int_max.max(number);
+    }
+
+    /// Adds a duration in ns, for a column shown in ms. A cell gets only these or only other numbers.
+    #[inline]
+    pub(crate) fn add_nanos(&mut self, nanos: i64) {
+        self.nanos = true;
+        self.add_int(nanos);
     }
 
     #[inline]
@@ -105,6 +118,7 @@ impl Moments {
     }
 
     pub(crate) fn merge(&mut self, other: &Moments) {
+        self.nanos |= other.nanos;
         self.ints += other.ints;
         self.floats += other.floats;
         self.int_sum += other.int_sum;
@@ -125,6 +139,9 @@ impl Moments {
         if self.count() == 0 {
             return None;
         }
+        if self.nanos {
+            return Some(Number::Float(self.int_sum as f64 / NANOS_PER_MS));
+        }
         match i64::try_from(self.int_sum) {
             Ok(int) if self.floats == 0 => Some(Number::Int(int)),
             _ => Some(Number::Float(self.int_sum as f64 + (self.float_sum + self.compensation))),
@@ -137,6 +154,9 @@ impl Moments {
 
     /// The smallest value (an int on a tie).
     pub(crate) fn min(&self) -> Option<Number> {
+        if self.nanos {
+            return (self.ints > 0).then(|| Number::Float(self.int_min as f64 / NANOS_PER_MS));
+        }
         match (self.ints > 0, self.floats > 0) {
             (true, true) if self.float_min < self.int_min as f64 => Some(Number::Float(self.float_min)),
             (true, _) => Some(Number::Int(self.int_min)),
@@ -147,6 +167,9 @@ impl Moments {
 
     /// The largest value (an int on a tie).
     pub(crate) fn max(&self) -> Option<Number> {
+        if self.nanos {
+            return (self.ints > 0).then(|| Number::Float(self.int_max as f64 / NANOS_PER_MS));
+        }
         match (self.ints > 0, self.floats > 0) {
             (true, true) if self.float_max > self.int_max as f64 => Some(Number::Float(self.float_max)),
             (true, _) => Some(Number::Int(self.int_max)),

@@ -13,14 +13,14 @@ use waggle_store::{CellType, Part};
 
 use crate::Result;
 use crate::calc::{Dist, Distinct, Moments, Number};
-use crate::groups::group_rows;
+use crate::groups::{Resolve, group_rows};
 use crate::hll::mix64;
 use crate::part::{Cell, ColumnView, PartData};
 use crate::plan::Plan;
 use crate::roots::RootTable;
 use crate::scan::scan_parts;
 use crate::select::select_rows;
-use crate::value::GroupKey;
+use crate::value::{GroupKey, KeyValue};
 
 /// A group id meaning "not counted" (outside a restricted pass's groups).
 const SKIP: u32 = u32::MAX;
@@ -101,6 +101,8 @@ pub(crate) struct Accumulator<'p> {
     /// Group keys by id.
     pub keys: Vec<GroupKey>,
     ids: FxHashMap<GroupKey, u32>,
+    /// Ids of one-string keys, by the string: see [`Resolve::string_group`].
+    str_ids: FxHashMap<Arc<str>, u32>,
     pub states: States,
 }
 
@@ -112,6 +114,7 @@ impl<'p> Accumulator<'p> {
             buckets: plan.num_buckets,
             keys: Vec::new(),
             ids: FxHashMap::default(),
+            str_ids: FxHashMap::default(),
             states: States::new(plan),
         }
     }
@@ -121,13 +124,14 @@ impl<'p> Accumulator<'p> {
         self.buckets != self.plan.num_buckets
     }
 
-    fn group_id(&mut self, key: GroupKey) -> u32 {
-        if let Some(&id) = self.ids.get(&key) {
+    fn group_id(&mut self, key: &[KeyValue]) -> u32 {
+        if let Some(&id) = self.ids.get(key) {
             return id;
         }
-        if self.allow.as_ref().is_some_and(|allowed| !allowed.contains(&key)) {
+        if self.allow.as_ref().is_some_and(|allowed| !allowed.contains(key)) {
             return SKIP;
         }
+        let key: GroupKey = key.into();
         if self.allow.is_none() && self.buckets > 1 && (self.keys.len() + 1) * self.buckets > MAX_SERIES_CELLS {
             self.collapse();
         }
@@ -182,8 +186,8 @@ impl<'p> Accumulator<'p> {
         let Some(mut selected) = select_rows(&mut data, part.info(), &plan.filter, plan.start, plan.end)? else {
             return Ok(());
         };
-        let mut groups = group_rows(&mut data, &plan.breakdowns, &selected, |key| self.group_id(key))?;
-        if groups.contains(&SKIP) {
+        let mut groups = group_rows(&mut data, &plan.breakdowns, &selected, self)?;
+        if self.allow.is_some() && groups.contains(&SKIP) {
             let kept: Vec<(u32, u32)> = selected
                 .iter()
                 .zip(&groups)
@@ -205,25 +209,36 @@ impl<'p> Accumulator<'p> {
             return Ok(());
         }
         let buckets = self.buckets;
-        let mut row_buckets: Vec<u32> = if buckets == 1 {
-            vec![0; selected.len()]
+        let cells: Vec<u32> = if buckets == 1 {
+            // Totals only (no series, or collapsed): a row's cell is its group.
+            groups
         } else {
             let times = data.loaded_times();
-            selected.iter().map(|&row| plan.bucket_of(times[row as usize]) as u32).collect()
+            let mut row_buckets: Vec<u32> =
+                selected.iter().map(|&row| plan.bucket_of(times[row as usize]) as u32).collect();
+            if self.keys.len() > REORDER_MIN_GROUPS {
+                reorder_by_bucket(&mut selected, &mut groups, &mut row_buckets);
+            }
+            groups
+                .iter()
+                .zip(&row_buckets)
+                .map(|(&group, &bucket)| (group as usize * buckets + bucket as usize) as u32)
+                .collect()
         };
-        if self.keys.len() > REORDER_MIN_GROUPS {
-            reorder_by_bucket(&mut selected, &mut groups, &mut row_buckets);
-        }
-        let cells: Vec<u32> = groups
-            .iter()
-            .zip(&row_buckets)
-            .map(|(&group, &bucket)| (group as usize * buckets + bucket as usize) as u32)
-            .collect();
+        let groups_of_cells = |cell: u32| cell as usize / buckets;
         let states = &mut self.states;
+        let counts = states.counts.as_mut_slice();
         for &cell in &cells {
-            states.counts[cell as usize] += 1;
+            counts[cell as usize] += 1;
         }
         for (column, moments) in plan.moments.iter().zip(&mut states.moments) {
+            if let ColumnView::DurationsMs(nanos) = data.view(column) {
+                // Summed in exact integer nanoseconds, shown in milliseconds (see `Moments`).
+                for (&row, &cell) in selected.iter().zip(&cells) {
+                    moments[cell as usize].add_nanos(nanos[row as usize]);
+                }
+                continue;
+            }
             for_each_number(data.view(column), &selected, &cells, |cell, number| match number {
                 Number::Int(number) => moments[cell].add_int(number),
                 Number::Float(number) => moments[cell].add_float(number),
@@ -237,7 +252,19 @@ impl<'p> Accumulator<'p> {
         }
         for (column, distincts) in plan.distincts.iter().zip(&mut states.distincts) {
             let view = data.view(column);
-            let string_hashes: Vec<u64> = view.dict().iter().map(|text| hash_str(text)).collect();
+            // A hash per dictionary entry, unless few rows are selected (a filter kept 2% of them):
+            // then only the entries those rows use are hashed.
+            let string_hashes: Vec<u64> = if selected.len() < view.dict().len() {
+                let mut hashes = vec![0; view.dict().len()];
+                for &row in &selected {
+                    if let Cell::Str(code) = view.cell(row as usize) {
+                        hashes[code as usize] = hash_str(&view.dict()[code as usize]);
+                    }
+                }
+                hashes
+            } else {
+                view.dict().iter().map(|text| hash_str(text)).collect()
+            };
             match (view, view.only_type()) {
                 (ColumnView::Column(column), Some(CellType::Str)) => {
                     // Strings only: the hash is the dictionary entry's, no dispatch per row.
@@ -258,13 +285,29 @@ impl<'p> Accumulator<'p> {
         }
         if plan.concurrency {
             let (times, durations) = (data.loaded_times(), data.loaded_durations());
-            for ((&row, &group), &cell) in selected.iter().zip(&groups).zip(&cells) {
+            for (&row, &cell) in selected.iter().zip(&cells) {
+                let group = groups_of_cells(cell);
                 let start = times[row as usize];
                 let end = start.saturating_add(durations[row as usize].max(0)).min(plan.end);
-                spread_overlap(plan, &mut states.overlap, buckets, group as usize, cell as usize, start, end);
+                spread_overlap(plan, &mut states.overlap, buckets, group, cell as usize, start, end);
             }
         }
         Ok(())
+    }
+}
+
+impl Resolve for Accumulator<'_> {
+    fn group(&mut self, key: &[KeyValue]) -> u32 {
+        self.group_id(key)
+    }
+
+    fn string_group(&mut self, text: &Arc<str>) -> u32 {
+        if let Some(&id) = self.str_ids.get(&**text) {
+            return id;
+        }
+        let id = self.group_id(&[KeyValue::Str(text.clone())]);
+        self.str_ids.insert(text.clone(), id);
+        id
     }
 }
 
@@ -397,7 +440,7 @@ pub(crate) fn aggregate<'p>(
     }
     if plan.breakdowns.is_empty() && merged.keys.is_empty() && !restricted {
         // A query without breakdowns always has its one group, even with no events.
-        merged.group_id(GroupKey::default());
+        merged.group_id(&[]);
     }
     Ok(merged)
 }

@@ -13,7 +13,7 @@ use std::cmp::Ordering;
 
 use serde_json::Value as Json;
 
-use waggle_store::CellType;
+use waggle_store::{CellType, Column};
 
 use crate::part::{Cell, ColumnRef, ColumnView};
 use crate::spec::{Filter, FilterOp};
@@ -108,6 +108,32 @@ enum Test {
     Is(KeyValue),
 }
 
+/// The test of an int-valued filter on int cells, for a loop without per-row dispatch.
+#[derive(Debug, Clone, PartialEq)]
+enum IntTest {
+    Eq(i64),
+    In(Vec<i64>),
+    Compare(Comparison, i64),
+}
+
+impl IntTest {
+    /// The same test as `test` on an int cell, when every filter value is an int.
+    fn of(test: &Test) -> Option<Self> {
+        match test {
+            Test::Equals(values) => {
+                let ints: Option<Vec<i64>> = values.iter().map(|value| value.int).collect();
+                match ints?.as_slice() {
+                    [one] => Some(Self::Eq(*one)),
+                    many => Some(Self::In(many.to_vec())),
+                }
+            }
+            Test::Compare(comparison, value) => Some(Self::Compare(*comparison, value.int?)),
+            Test::Is(KeyValue::Int(number)) => Some(Self::Eq(*number)),
+            _ => None,
+        }
+    }
+}
+
 /// One compiled filter.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Predicate {
@@ -115,6 +141,7 @@ pub(crate) struct Predicate {
     pub column: ColumnRef,
     test: Test,
     negate: bool,
+    int_test: Option<IntTest>,
 }
 
 impl Predicate {
@@ -145,12 +172,14 @@ impl Predicate {
             FilterOp::In => (Test::Equals(list()), false),
             FilterOp::NotIn => (Test::Equals(list()), true),
         };
-        Self { column: ColumnRef::parse(&filter.column), test, negate }
+        let int_test = IntTest::of(&test);
+        Self { column: ColumnRef::parse(&filter.column), test, negate, int_test }
     }
 
     /// Rows whose `column` holds exactly `value` (null: the column is absent).
     pub(crate) fn is(column: ColumnRef, value: KeyValue) -> Self {
-        Self { column, test: Test::Is(value), negate: false }
+        let test = Test::Is(value);
+        Self { column, int_test: IntTest::of(&test), test, negate: false }
     }
 
     /// True when no row without the column can match: a part lacking it is skipped at once.
@@ -202,6 +231,31 @@ impl Predicate {
         PreparedPredicate { predicate: self, view, strings, rows }
     }
 
+    /// The rows of `selected` (all `num_rows` when `None`) that pass, when the column holds ints
+    /// only and the filter value is an int (`status_code = 500`): one loop per operator, no per-row
+    /// dispatch and no outcome per row. `None` when that does not apply.
+    pub(crate) fn select_ints(
+        &self,
+        view: ColumnView<'_>,
+        selected: Option<&[u32]>,
+        num_rows: usize,
+    ) -> Option<Vec<u32>> {
+        let (ColumnView::Column(column), Some(test)) = (view, &self.int_test) else { return None };
+        if view.only_type() != Some(CellType::Int) || column.len() != num_rows {
+            return None;
+        }
+        let null = self.test_cell(Cell::Null) != self.negate;
+        let negate = self.negate;
+        Some(match test {
+            IntTest::Eq(value) => int_rows(column, selected, null, |number| (number == *value) != negate),
+            IntTest::In(values) => int_rows(column, selected, null, |number| values.contains(&number) != negate),
+            IntTest::Compare(Comparison::Gt, value) => int_rows(column, selected, null, |number| number > *value),
+            IntTest::Compare(Comparison::Ge, value) => int_rows(column, selected, null, |number| number >= *value),
+            IntTest::Compare(Comparison::Lt, value) => int_rows(column, selected, null, |number| number < *value),
+            IntTest::Compare(Comparison::Le, value) => int_rows(column, selected, null, |number| number <= *value),
+        })
+    }
+
     /// The outcome per row when every non-null cell has one type, computed in one tight loop
     /// instead of a type dispatch per row; `strings` holds the outcome per dictionary entry.
     fn row_outcomes(&self, view: ColumnView<'_>, strings: &[bool]) -> Option<Vec<bool>> {
@@ -229,6 +283,16 @@ impl Predicate {
                 .collect(),
             CellType::Bool | CellType::Other => return None,
         })
+    }
+}
+
+/// The rows of an int column (ints and nulls only) that pass: `passes` on ints, `null` elsewhere.
+#[inline]
+fn int_rows(column: &Column, selected: Option<&[u32]>, null: bool, passes: impl Fn(i64) -> bool) -> Vec<u32> {
+    let test = |row: usize| if column.types[row] == CellType::Int { passes(column.ints[row]) } else { null };
+    match selected {
+        Some(rows) => rows.iter().copied().filter(|&row| test(row as usize)).collect(),
+        None => (0..column.len()).filter(|&row| test(row)).map(|row| row as u32).collect(),
     }
 }
 

@@ -4,8 +4,10 @@
 //! a hash map on the combined code), and only a slot's first row builds the group's key to look up
 //! the worker's group id.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
-use waggle_store::CellType;
+use waggle_store::{CellType, Column};
 
 use crate::Result;
 use crate::part::{Cell, ColumnRef, ColumnView, PartData};
@@ -96,20 +98,37 @@ enum Slots {
     Tuples(FxHashMap<Box<[u32]>, u32>),
 }
 
-/// The group id of every selected row; `resolve` turns a new group's key into its id (any id,
-/// including one meaning "skip").
+/// Turns a new group's key into its id (any id, including one meaning "skip").
+pub(crate) trait Resolve {
+    fn group(&mut self, key: &[KeyValue]) -> u32;
+
+    /// The group of a one-string key, the common breakdown: by reference, as a part has a
+    /// thousand users and a query hundreds of parts.
+    fn string_group(&mut self, text: &Arc<str>) -> u32 {
+        self.group(&[KeyValue::Str(text.clone())])
+    }
+}
+
+/// The group id of every selected row.
 pub(crate) fn group_rows(
     data: &mut PartData<'_>,
     breakdowns: &[ColumnRef],
     selected: &[u32],
-    mut resolve: impl FnMut(GroupKey) -> u32,
+    resolver: &mut impl Resolve,
 ) -> Result<Vec<u32>> {
+    let mut resolve = |key: &[KeyValue]| resolver.group(key);
     if breakdowns.is_empty() {
-        let group = resolve(GroupKey::default());
+        let group = resolve(&[]);
         return Ok(vec![group; selected.len()]);
     }
     for column in breakdowns {
         data.load(column)?;
+    }
+    if let [breakdown] = breakdowns
+        && let ColumnView::Column(column) = data.view(breakdown)
+        && data.view(breakdown).only_type() == Some(CellType::Str)
+    {
+        return Ok(string_groups(column, selected, resolver));
     }
     let columns: Vec<KeyCodes<'_>> =
         breakdowns.iter().map(|column| KeyCodes::new(data.view(column), selected)).collect();
@@ -138,7 +157,7 @@ pub(crate) fn group_rows(
             .map(|&code| {
                 let slot = &mut table[code as usize];
                 if *slot == UNSET {
-                    *slot = resolve(Box::new([column.value(code)]));
+                    *slot = resolve(&[column.value(code)]);
                 }
                 *slot
             })
@@ -154,14 +173,14 @@ pub(crate) fn group_rows(
                     columns.iter().zip(&strides).map(|(column, stride)| column.codes[position] as u128 * stride).sum();
                 let slot = &mut table[combined as usize];
                 if *slot == UNSET {
-                    *slot = resolve(key_of(position));
+                    *slot = resolve(&key_of(position));
                 }
                 *slot
             }
             Slots::Combined(map) => {
                 let combined: u128 =
                     columns.iter().zip(&strides).map(|(column, stride)| column.codes[position] as u128 * stride).sum();
-                *map.entry(combined).or_insert_with(|| resolve(key_of(position)))
+                *map.entry(combined).or_insert_with(|| resolve(&key_of(position)))
             }
             Slots::Tuples(map) => {
                 for (code, column) in tuple.iter_mut().zip(&columns) {
@@ -170,7 +189,7 @@ pub(crate) fn group_rows(
                 match map.get(tuple.as_slice()) {
                     Some(group) => *group,
                     None => {
-                        let group = resolve(key_of(position));
+                        let group = resolve(&key_of(position));
                         map.insert(tuple.clone().into_boxed_slice(), group);
                         group
                     }
@@ -180,4 +199,26 @@ pub(crate) fn group_rows(
         groups.push(group);
     }
     Ok(groups)
+}
+
+/// One breakdown on a column of strings (and nulls): a row's dictionary code picks its group, in
+/// one pass without intermediate codes.
+fn string_groups(column: &Column, selected: &[u32], resolver: &mut impl Resolve) -> Vec<u32> {
+    // Slot 0 is null, slot `1 + code` the string of `code`.
+    let mut table = vec![UNSET; column.dict.len() + 1];
+    selected
+        .iter()
+        .map(|&row| {
+            let row = row as usize;
+            let slot = if column.types[row] == CellType::Str { 1 + column.codes[row] as usize } else { 0 };
+            let group = &mut table[slot];
+            if *group == UNSET {
+                *group = match slot {
+                    0 => resolver.group(&[KeyValue::Null]),
+                    slot => resolver.string_group(&column.dict[slot - 1]),
+                };
+            }
+            *group
+        })
+        .collect()
 }

@@ -24,11 +24,17 @@ pub(crate) fn select_rows(
         if data.rows() == 0 {
             return Ok(None);
         }
-        let prepared = predicate.prepare(data.view(&predicate.column));
-        if prepared.excludes_missing_column() {
-            return Ok(None);
-        }
-        let rows = refine(selected.as_deref(), data.rows(), |row| prepared.matches(row));
+        let view = data.view(&predicate.column);
+        let rows = match predicate.select_ints(view, selected.as_deref(), data.rows()) {
+            Some(rows) => rows,
+            None => {
+                let prepared = predicate.prepare(view);
+                if prepared.excludes_missing_column() {
+                    return Ok(None);
+                }
+                refine(selected.as_deref(), data.rows(), |row| prepared.matches(row))
+            }
+        };
         if rows.is_empty() {
             return Ok(None);
         }

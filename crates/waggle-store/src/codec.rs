@@ -167,14 +167,7 @@ pub(crate) fn decode_packed(bytes: &[u8], count: usize) -> Result<Vec<i64>> {
                 min.wrapping_add(((word >> (position % 8)) & mask) as i64)
             }));
         } else {
-            // Wide blocks (a range beyond 2^56) take the slow path, bit by bit.
-            out.extend((0..values).map(|index| {
-                let offset = (0..bits).fold(0u64, |offset, bit| {
-                    let position = index * bits + bit;
-                    offset | (((payload[position / 8] >> (position % 8)) & 1) as u64) << bit
-                });
-                min.wrapping_add(offset as i64)
-            }));
+            out.extend((0..values).map(|index| min.wrapping_add(unpack(payload, bits, index) as i64)));
         }
         pos += 9 + payload_len;
     }
@@ -182,6 +175,50 @@ pub(crate) fn decode_packed(bytes: &[u8], count: usize) -> Result<Vec<i64>> {
         return Err(corrupt());
     }
     Ok(out)
+}
+
+/// Reads only the values at `rows` (ascending, each below `count`) of what [`put_packed`] wrote for
+/// `count` values: a trace's few rows need not unpack the whole column. Block headers are still
+/// all walked (one per [`PACK_BLOCK`] values), so the layout is checked as [`decode_packed`] does.
+pub(crate) fn decode_packed_at(bytes: &[u8], count: usize, rows: &[usize]) -> Result<Vec<i64>> {
+    let corrupt = || StoreError::Corrupt("truncated or malformed packed integers".into());
+    let mut out = Vec::with_capacity(rows.len());
+    let (mut pos, mut first) = (0, 0);
+    while first < count {
+        let header = bytes.get(pos..pos + 9).ok_or_else(corrupt)?;
+        let min = i64::from_le_bytes(header[..8].try_into().expect("8 bytes"));
+        let bits = header[8] as usize;
+        if bits > 64 {
+            return Err(corrupt());
+        }
+        let values = PACK_BLOCK.min(count - first);
+        let payload_len = (values * bits).div_ceil(8);
+        let payload = bytes.get(pos + 9..pos + 9 + payload_len + 8).ok_or_else(corrupt)?;
+        while let Some(&row) = rows.get(out.len()).filter(|row| (first..first + values).contains(*row)) {
+            out.push(min.wrapping_add(unpack(payload, bits, row - first) as i64));
+        }
+        first += values;
+        pos += 9 + payload_len;
+    }
+    if bytes.len() != pos + 8 || out.len() != rows.len() {
+        return Err(corrupt());
+    }
+    Ok(out)
+}
+
+/// Offset `index` of a packed block of `bits`-wide offsets; `payload` has 8 bytes past its end.
+fn unpack(payload: &[u8], bits: usize, index: usize) -> u64 {
+    let start = index * bits;
+    if bits <= 56 {
+        let word = u64::from_le_bytes(payload[start / 8..start / 8 + 8].try_into().expect("8 bytes"));
+        (word >> (start % 8)) & ((1u64 << bits) - 1)
+    } else {
+        // Wide blocks (a range beyond 2^56) take the slow path, bit by bit.
+        (0..bits).fold(0u64, |offset, bit| {
+            let position = start + bit;
+            offset | (((payload[position / 8] >> (position % 8)) & 1) as u64) << bit
+        })
+    }
 }
 
 /// Undoes zigzag encoding.
@@ -407,6 +444,40 @@ mod tests {
         let mut longer = out.clone();
         longer.push(0);
         assert!(decode_packed(&longer, values.len()).is_err());
+    }
+
+    #[test]
+    fn test_packed_rows_match_the_full_decode() {
+        use proptest::prelude::RngExt;
+        use proptest::test_runner::{RngAlgorithm, TestRng};
+        let mut rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
+        for round in 0..300 {
+            let count = rng.random_range(1..1200);
+            // Shifting random words by 0..=64 bits gives every block width, the wide path included.
+            let shift = rng.random_range(0..=64u32);
+            let base: i64 = rng.random();
+            let values: Vec<i64> = (0..count)
+                .map(|_| base.wrapping_add(rng.random::<u64>().checked_shr(shift).unwrap_or(0) as i64))
+                .collect();
+            let mut out = Vec::new();
+            put_packed(&mut out, &values);
+            let density = [0.002, 0.05, 0.5, 1.0][round % 4];
+            let rows: Vec<usize> = (0..count).filter(|_| rng.random_bool(density)).collect();
+            let expected: Vec<i64> = rows.iter().map(|&row| values[row]).collect();
+            assert_eq!(decode_packed_at(&out, count, &rows).unwrap(), expected, "round {round}");
+            if round % 10 == 0 {
+                for cut in 0..out.len() {
+                    assert!(decode_packed_at(&out[..cut], count, &rows).is_err(), "round {round}, cut at {cut}");
+                }
+            }
+            let mut longer = out.clone();
+            longer.push(0);
+            assert!(decode_packed_at(&longer, count, &rows).is_err());
+            assert!(decode_packed_at(&out, count, &[count]).is_err(), "a row past the end");
+            if count > PACK_BLOCK {
+                assert!(decode_packed_at(&out, count, &[count - 1, 0]).is_err(), "rows out of order");
+            }
+        }
     }
 
     #[test]

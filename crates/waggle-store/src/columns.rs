@@ -55,17 +55,18 @@ pub trait Part: Send + Sync {
 }
 
 /// Decodes a part's columns, each on demand. Every vector has one entry per row, in one row order.
+/// Columns come shared: the store may keep them decoded for the next query.
 pub trait PartReader {
     /// Row start times, unix ns.
-    fn times(&mut self) -> Result<Vec<i64>>;
+    fn times(&mut self) -> Result<Arc<[i64]>>;
     /// Row durations, ns.
-    fn durations(&mut self) -> Result<Vec<i64>>;
+    fn durations(&mut self) -> Result<Arc<[i64]>>;
     /// Row kinds.
-    fn kinds(&mut self) -> Result<Vec<EventKind>>;
+    fn kinds(&mut self) -> Result<Arc<[EventKind]>>;
     /// Trace, span and parent ids.
-    fn ids(&mut self) -> Result<Ids>;
+    fn ids(&mut self) -> Result<Arc<Ids>>;
     /// A field column; `None` when no row of the part has the field.
-    fn column(&mut self, name: &str) -> Result<Option<Column>>;
+    fn column(&mut self, name: &str) -> Result<Option<Arc<Column>>>;
 }
 
 /// The id columns of a part.

@@ -27,6 +27,9 @@ pub struct StoreConfig {
     pub max_queued_batches: usize,
     /// Distinct field columns per segment; rarer keys share an overflow column.
     pub max_columns_per_segment: usize,
+    /// Bytes of decoded columns kept between queries (0: none). Repeated queries over the same
+    /// segments, a console refreshing its charts, skip decompressing and decoding them again.
+    pub column_cache_bytes: usize,
 }
 
 impl StoreConfig {
@@ -43,6 +46,7 @@ impl StoreConfig {
             max_head_bytes: 128 << 20,
             max_queued_batches: 256,
             max_columns_per_segment: 1000,
+            column_cache_bytes: 256 << 20,
         }
     }
 }

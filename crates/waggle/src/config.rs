@@ -19,6 +19,7 @@
 //! max_head_bytes = "128MiB"
 //! max_queued_batches = 256
 //! max_columns_per_segment = 1000
+//! query_cache_bytes = "256MiB"
 //! [limits]
 //! max_body_bytes = "64MiB"
 //! max_grpc_message_bytes = "16MiB"
@@ -77,6 +78,7 @@ struct StorageSection {
     max_head_bytes: Option<String>,
     max_queued_batches: Option<usize>,
     max_columns_per_segment: Option<usize>,
+    query_cache_bytes: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -137,6 +139,9 @@ pub struct ServeArgs {
     /// Attribute keys with a column of their own per segment; rarer keys share one [default: 1000]
     #[arg(long, env = "WAGGLE_MAX_COLUMNS_PER_SEGMENT", value_name = "N")]
     pub max_columns_per_segment: Option<usize>,
+    /// Decoded columns kept in memory for the next query; 0 turns the cache off [default: 256MiB]
+    #[arg(long, env = "WAGGLE_QUERY_CACHE_BYTES", value_name = "SIZE", value_parser = parse_size)]
+    pub query_cache_bytes: Option<u64>,
     /// Largest OTLP/HTTP body after decompression [default: 64MiB]
     #[arg(long, env = "WAGGLE_MAX_BODY_BYTES", value_name = "SIZE", value_parser = parse_size)]
     pub max_body_bytes: Option<u64>,
@@ -223,6 +228,9 @@ impl ServeArgs {
             self.max_queued_batches.or(storage.max_queued_batches).unwrap_or(store.max_queued_batches).max(1);
         store.max_columns_per_segment =
             self.max_columns_per_segment.or(storage.max_columns_per_segment).unwrap_or(store.max_columns_per_segment);
+        store.column_cache_bytes =
+            layered(self.query_cache_bytes, &storage.query_cache_bytes, "storage.query_cache_bytes", parse_size)?
+                .map_or(store.column_cache_bytes, |bytes| usize::try_from(bytes).unwrap_or(usize::MAX));
         let defaults = Limits::default();
         let limits = Limits {
             max_body_bytes: layered(self.max_body_bytes, &limits.max_body_bytes, "limits.max_body_bytes", parse_size)?
@@ -277,6 +285,7 @@ mod tests {
         assert_eq!(settings.store.data_dir, PathBuf::from("/var/lib/waggle"));
         assert_eq!(settings.store.flush_max_bytes, 64 << 20);
         assert_eq!(settings.store.max_queued_batches, 256);
+        assert_eq!(settings.store.column_cache_bytes, 256 << 20);
         assert_eq!(settings.limits.max_grpc_message_bytes, 16 << 20);
         assert_eq!(settings.aws_addr.port(), 4566);
         assert_eq!(settings.xray_daemon_addr.port(), 2000);

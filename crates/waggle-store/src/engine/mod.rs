@@ -5,6 +5,7 @@
 //! partition merge into one) and retention. Readers take a snapshot
 //! of the view (head chunks, frozen heads, segments) under a short read lock and scan it unlocked.
 
+mod cache;
 mod compact;
 mod flush;
 mod parts;
@@ -64,6 +65,8 @@ pub(crate) struct Shared {
     /// Set when the WAL cannot be written: later appends fail instead of being acknowledged.
     pub(crate) failed: Mutex<Option<String>>,
     pub(crate) shutting_down: AtomicBool,
+    /// Decoded columns of segments and head chunks, kept for the next query.
+    pub(crate) column_cache: Arc<cache::ColumnCache>,
 }
 
 /// The embedded, durable store. Cheap to share behind an `Arc`; [`DiskStore::close`] (or drop)
@@ -128,6 +131,7 @@ impl DiskStore {
             view: RwLock::new(View { active: head, frozen: Vec::new(), segments }),
             failed: Mutex::new(None),
             shutting_down: AtomicBool::new(false),
+            column_cache: Arc::new(cache::ColumnCache::new(config.column_cache_bytes)),
             config,
         })
     }

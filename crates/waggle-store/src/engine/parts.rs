@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use waggle_model::{EventKind, SignalTable};
 
+use super::cache::{ColumnCache, ColumnKey, Decoded};
 use super::{Shared, read};
 use crate::columns::{CellType, Column, ColumnBuilder, Ids, Part, PartInfo, PartReader, PartsRequest};
 use crate::error::{Result, StoreError};
@@ -33,7 +34,13 @@ pub(crate) fn parts(shared: &Shared, request: &PartsRequest) -> Vec<Arc<dyn Part
                     max_time_unix_nano: extent.max_time,
                 };
                 let max_columns = shared.config.max_columns_per_segment;
-                parts.push(Arc::new(HeadPart { chunk: chunk.clone(), table: *table, info, max_columns }));
+                parts.push(Arc::new(HeadPart {
+                    cache: shared.column_cache.clone(),
+                    chunk: chunk.clone(),
+                    table: *table,
+                    info,
+                    max_columns,
+                }));
             }
         }
     }
@@ -50,7 +57,7 @@ pub(crate) fn parts(shared: &Shared, request: &PartsRequest) -> Vec<Arc<dyn Part
                 min_time_unix_nano: meta.min_time,
                 max_time_unix_nano: meta.max_time,
             };
-            parts.push(Arc::new(SegmentPart { segment: segment.clone(), info }));
+            parts.push(Arc::new(SegmentPart { cache: shared.column_cache.clone(), segment: segment.clone(), info }));
         }
     }
     parts
@@ -114,6 +121,7 @@ const TAG_TYPES: [(u8, CellType); 7] = [
 ];
 
 struct SegmentPart {
+    cache: Arc<ColumnCache>,
     segment: Arc<Segment>,
     info: PartInfo,
 }
@@ -124,41 +132,105 @@ impl Part for SegmentPart {
     }
 
     fn open(&self) -> Result<Box<dyn PartReader + '_>> {
-        let file = self.segment.open_file()?;
-        Ok(Box::new(SegmentReader { segment: &self.segment, file }))
+        SegmentReader::open(&self.cache, &self.segment)
     }
 }
 
-/// Reads a segment; a file deleted by retention since the snapshot reads as empty.
+/// Reads a segment through the column cache. The file is opened on the first miss; a file deleted
+/// by retention since the snapshot reads as empty (and is not cached).
 struct SegmentReader<'a> {
+    cache: &'a ColumnCache,
     segment: &'a Segment,
-    file: Option<Source>,
+    file: Option<Option<Source>>,
+}
+
+impl<'a> SegmentReader<'a> {
+    fn open(cache: &'a ColumnCache, segment: &'a Segment) -> Result<Box<dyn PartReader + 'a>> {
+        Ok(Box::new(Self { cache, segment, file: None }))
+    }
+
+    /// A column from the cache, or decoded by `decode` from the file; `None` when the file is gone.
+    fn read(
+        &mut self,
+        key: ColumnKey,
+        decode: impl FnOnce(&Segment, &Source) -> Result<Decoded>,
+    ) -> Result<Option<Decoded>> {
+        let (segment, file) = (self.segment, &mut self.file);
+        let found = self.cache.get_or_decode(segment.id, key, || {
+            let source = file.get_or_insert(segment.open_file().map_err(Miss::Failed)?);
+            match source {
+                Some(source) => decode(segment, source).map_err(Miss::Failed),
+                None => Err(Miss::Gone),
+            }
+        });
+        match found {
+            Ok(decoded) => Ok(Some(decoded)),
+            Err(Miss::Gone) => Ok(None),
+            Err(Miss::Failed(err)) => Err(err),
+        }
+    }
+}
+
+/// Why a column was not decoded.
+enum Miss {
+    /// Retention deleted the file since the snapshot: the part reads as empty.
+    Gone,
+    Failed(StoreError),
+}
+
+/// A cached value of the wrong kind for its key: cannot happen short of a bug, reported as such.
+fn mismatch() -> StoreError {
+    StoreError::Corrupt("column cache entry of the wrong kind".into())
 }
 
 impl PartReader for SegmentReader<'_> {
-    fn times(&mut self) -> Result<Vec<i64>> {
-        self.file.as_ref().map_or(Ok(Vec::new()), |file| self.segment.read_times(file))
+    fn times(&mut self) -> Result<Arc<[i64]>> {
+        match self.read(ColumnKey::Times, |segment, file| Ok(Decoded::Ints(segment.read_times(file)?.into())))? {
+            Some(Decoded::Ints(times)) => Ok(times),
+            None => Ok(Arc::new([])),
+            Some(_) => Err(mismatch()),
+        }
     }
 
-    fn durations(&mut self) -> Result<Vec<i64>> {
-        self.file.as_ref().map_or(Ok(Vec::new()), |file| self.segment.read_durations(file))
+    fn durations(&mut self) -> Result<Arc<[i64]>> {
+        match self
+            .read(ColumnKey::Durations, |segment, file| Ok(Decoded::Ints(segment.read_durations(file)?.into())))?
+        {
+            Some(Decoded::Ints(durations)) => Ok(durations),
+            None => Ok(Arc::new([])),
+            Some(_) => Err(mismatch()),
+        }
     }
 
-    fn kinds(&mut self) -> Result<Vec<EventKind>> {
-        self.file.as_ref().map_or(Ok(Vec::new()), |file| self.segment.read_kinds(file))
+    fn kinds(&mut self) -> Result<Arc<[EventKind]>> {
+        match self.read(ColumnKey::Kinds, |segment, file| Ok(Decoded::Kinds(segment.read_kinds(file)?.into())))? {
+            Some(Decoded::Kinds(kinds)) => Ok(kinds),
+            None => Ok(Arc::new([])),
+            Some(_) => Err(mismatch()),
+        }
     }
 
-    fn ids(&mut self) -> Result<Ids> {
-        self.file.as_ref().map_or(Ok(Ids::default()), |file| self.segment.read_ids(file))
+    fn ids(&mut self) -> Result<Arc<Ids>> {
+        match self.read(ColumnKey::Ids, |segment, file| Ok(Decoded::Ids(Arc::new(segment.read_ids(file)?))))? {
+            Some(Decoded::Ids(ids)) => Ok(ids),
+            None => Ok(Arc::default()),
+            Some(_) => Err(mismatch()),
+        }
     }
 
-    fn column(&mut self, name: &str) -> Result<Option<Column>> {
-        self.file.as_ref().map_or(Ok(None), |file| self.segment.read_field(file, name))
+    fn column(&mut self, name: &str) -> Result<Option<Arc<Column>>> {
+        let key = ColumnKey::Field(name.to_owned());
+        match self.read(key, |segment, file| Ok(Decoded::Field(segment.read_field(file, name)?.map(Arc::new))))? {
+            Some(Decoded::Field(column)) => Ok(column),
+            None => Ok(None),
+            Some(_) => Err(mismatch()),
+        }
     }
 }
 
 /// One dataset's rows of a head chunk, read through the chunk's column-wise copy.
 struct HeadPart {
+    cache: Arc<ColumnCache>,
     chunk: Arc<HeadChunk>,
     table: SignalTable,
     info: PartInfo,
@@ -176,6 +248,6 @@ impl Part for HeadPart {
             columnar.iter().find(|part| part.table == self.table && part.dataset == self.info.dataset).ok_or_else(
                 || StoreError::Corrupt(format!("head chunk {} lost dataset {}", self.chunk.seq, self.info.dataset)),
             )?;
-        Ok(Box::new(SegmentReader { segment: &part.segment, file: part.segment.open_file()? }))
+        SegmentReader::open(&self.cache, &part.segment)
     }
 }

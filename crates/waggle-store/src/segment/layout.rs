@@ -13,10 +13,12 @@
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
+use waggle_model::{Origin, Value};
 
 use crate::codec::{Reader, decode_uvarints, put_bytes, put_uvarint, tag, unzigzag};
 use crate::columns::{CellType, Column};
 use crate::error::{Result, StoreError};
+use crate::rows::split_header;
 
 const SECTIONS: usize = 7;
 
@@ -99,8 +101,8 @@ fn corrupt(what: &str) -> StoreError {
     StoreError::Corrupt(format!("segment column: {what}"))
 }
 
-/// Decodes a column of `rows` rows; also returns the header bytes (they carry each cell's origin).
-pub(crate) fn decode(raw: &[u8], rows: usize) -> Result<(Column, Vec<u8>)> {
+/// The sections of a column of `rows` rows, checked to fill it exactly.
+fn split_sections(raw: &[u8], rows: usize) -> Result<[&[u8]; SECTIONS]> {
     let mut reader = Reader::new(raw);
     let mut lens = [0usize; SECTIONS];
     for len in &mut lens {
@@ -110,10 +112,15 @@ pub(crate) fn decode(raw: &[u8], rows: usize) -> Result<(Column, Vec<u8>)> {
     for (section, len) in sections.iter_mut().zip(lens) {
         *section = reader.take(len)?;
     }
-    let [headers, ints, floats, bools, dict, codes, others] = sections;
-    if headers.len() != rows || !reader.is_empty() {
+    if sections[0].len() != rows || !reader.is_empty() {
         return Err(corrupt("wrong row count"));
     }
+    Ok(sections)
+}
+
+/// Decodes a column of `rows` rows; also returns the header bytes (they carry each cell's origin).
+pub(crate) fn decode(raw: &[u8], rows: usize) -> Result<(Column, Vec<u8>)> {
+    let [headers, ints, floats, bools, dict, codes, others] = split_sections(raw, rows)?;
     // A table from header byte to cell type keeps the per-row loop free of branches.
     let mut column = Column { types: Vec::with_capacity(rows), ..Column::default() };
     let mut present = 0u16;
@@ -166,6 +173,140 @@ pub(crate) fn decode(raw: &[u8], rows: usize) -> Result<(Column, Vec<u8>)> {
     Ok((column, headers.to_vec()))
 }
 
+/// The cells of the `wanted` rows (ascending) of a column of `rows` rows, with their origins, for a
+/// read of a few rows (one trace): no per-row vectors are built. Each wanted row's cell is found by
+/// counting the headers of its type before it, varints are stepped over by their terminators and
+/// the dictionary is walked only up to the largest code asked for. Section lengths, row count, tags
+/// and varint counts are checked as [`decode`] checks them, and so is every cell returned; other
+/// rows' values are stepped over, not decoded (the column's CRC already vouches for them).
+pub(crate) fn decode_rows(raw: &[u8], rows: usize, wanted: &[usize]) -> Result<Vec<Option<(Origin, Value)>>> {
+    let [headers, ints, floats, bools, dict, codes, others] = split_sections(raw, rows)?;
+    // Tags above 7 do not exist (see TAG_TYPES).
+    if headers.iter().fold(0, |acc, header| acc | header) & 0x08 != 0 {
+        return Err(corrupt("bad value tag"));
+    }
+    if wanted.windows(2).any(|pair| pair[0] > pair[1]) || wanted.last().is_some_and(|&row| row >= rows) {
+        return Err(corrupt("rows asked for out of order or range"));
+    }
+    // Bytes, arrays and maps share the others section: one class for the three tags.
+    let class = |header: u8| (header & 0x0f).min(tag::BYTES);
+    let classes: Vec<u8> = wanted.iter().map(|&row| class(headers[row])).collect();
+    // Per wanted row, its cell's index in its section; per class, the cells in the column. One pass
+    // over the headers per class asked for, in loops the compiler vectorizes.
+    let mut ordinals = vec![0; wanted.len()];
+    let mut totals = [0; tag::BYTES as usize + 1];
+    for cell_class in [tag::STR, tag::INT, tag::FLOAT, tag::BOOL, tag::BYTES] {
+        if !classes.contains(&cell_class) {
+            continue;
+        }
+        let count = |from: usize, to: usize| count_bytes(&headers[from..to], |header| class(header) == cell_class);
+        let (mut before, mut from) = (0, 0);
+        for ((ordinal, &row), _) in ordinals.iter_mut().zip(wanted).zip(&classes).filter(|(_, c)| **c == cell_class) {
+            before += count(from, row);
+            *ordinal = before;
+            from = row;
+        }
+        totals[cell_class as usize] = before + count(from, rows);
+    }
+    let picked = |cell_class: u8| -> (Vec<usize>, Vec<usize>) {
+        (0..wanted.len()).filter(|&index| classes[index] == cell_class).map(|index| (index, ordinals[index])).unzip()
+    };
+    let mut values: Vec<Option<Value>> = vec![None; wanted.len()];
+
+    let (indexes, positions) = picked(tag::INT);
+    if !indexes.is_empty() {
+        for (index, offset) in indexes.into_iter().zip(varint_offsets(ints, totals[tag::INT as usize], &positions)?) {
+            values[index] = Some(Value::Int(Reader::new(&ints[offset..]).ivarint()?));
+        }
+    }
+    let (indexes, positions) = picked(tag::FLOAT);
+    for (index, position) in indexes.into_iter().zip(positions) {
+        let bytes = floats.get(position * 8..position * 8 + 8).ok_or_else(|| corrupt("floats section"))?;
+        values[index] = Some(Value::Float(f64::from_le_bytes(bytes.try_into().expect("8 bytes"))));
+    }
+    let (indexes, positions) = picked(tag::BOOL);
+    for (index, position) in indexes.into_iter().zip(positions) {
+        values[index] = Some(Value::Bool(*bools.get(position).ok_or_else(|| corrupt("bools section"))? != 0));
+    }
+    let (indexes, positions) = picked(tag::STR);
+    if !indexes.is_empty() {
+        let string_codes = varint_offsets(codes, totals[tag::STR as usize], &positions)?
+            .into_iter()
+            .map(|offset| Reader::new(&codes[offset..]).uvarint())
+            .collect::<Result<Vec<u64>>>()?;
+        let mut reader = Reader::new(dict);
+        let count = reader.len()? as u64;
+        let largest = string_codes.iter().copied().max().unwrap_or(0);
+        if largest >= count {
+            return Err(corrupt("string code out of range"));
+        }
+        let strings = (0..=largest).map(|_| reader.bytes()).collect::<Result<Vec<&[u8]>>>()?;
+        for (index, code) in indexes.into_iter().zip(string_codes) {
+            let text = std::str::from_utf8(strings[code as usize]).map_err(|_| corrupt("utf-8"))?;
+            values[index] = Some(Value::Str(text.to_owned()));
+        }
+    }
+    let (indexes, positions) = picked(tag::BYTES);
+    if let Some(&last) = positions.last() {
+        let mut reader = Reader::new(others);
+        let mut next = indexes.iter().zip(&positions).peekable();
+        let other_tags = headers.iter().map(|&header| header & 0x0f).filter(|&tag| tag >= tag::BYTES);
+        for (position, tag) in other_tags.take(last + 1).enumerate() {
+            if next.peek().is_none_or(|(_, wanted)| **wanted != position) {
+                reader.skip_value_payload(tag)?;
+                continue;
+            }
+            let value = reader.value_payload(tag)?;
+            // A row asked for twice.
+            while let Some((&index, _)) = next.next_if(|(_, wanted)| **wanted == position) {
+                values[index] = Some(value.clone());
+            }
+        }
+    }
+    wanted
+        .iter()
+        .zip(values)
+        .map(|(&row, value)| value.map(|value| Ok((split_header(headers[row])?.0, value))).transpose())
+        .collect()
+}
+
+/// Where each varint numbered in `wanted` (ascending) starts in a section that must hold exactly
+/// `count` of them. Varints are stepped over by counting their terminators (bytes below 0x80),
+/// not decoded; the varints asked for are checked when read, the others are not.
+fn varint_offsets(section: &[u8], count: usize, wanted: &[usize]) -> Result<Vec<usize>> {
+    let terminators = |bytes: &[u8]| count_bytes(bytes, |byte| byte < 0x80);
+    let mut offsets = Vec::with_capacity(wanted.len());
+    // Varints ended before `pos`.
+    let (mut pos, mut ended) = (0, 0);
+    for &number in wanted {
+        // Varint k starts after the k-th terminator: whole blocks, then byte by byte.
+        while let Some(block) = section.get(pos..pos + COUNT_BLOCK) {
+            let found = terminators(block);
+            if ended + found >= number {
+                break;
+            }
+            (pos, ended) = (pos + COUNT_BLOCK, ended + found);
+        }
+        while ended < number {
+            ended += usize::from(*section.get(pos).ok_or_else(|| corrupt("varint section"))? < 0x80);
+            pos += 1;
+        }
+        offsets.push(pos);
+    }
+    if ended + terminators(&section[pos..]) != count || section.last().is_some_and(|&byte| byte >= 0x80) {
+        return Err(corrupt("varint section does not match its rows"));
+    }
+    Ok(offsets)
+}
+
+/// Bytes per block of [`count_bytes`]: its per-block count fits a byte.
+const COUNT_BLOCK: usize = 255;
+
+/// How many bytes match, summed in byte-wide lanes that the compiler vectorizes.
+fn count_bytes(bytes: &[u8], matches: impl Fn(u8) -> bool) -> usize {
+    bytes.chunks(COUNT_BLOCK).map(|block| block.iter().map(|&byte| u8::from(matches(byte))).sum::<u8>() as usize).sum()
+}
+
 /// A section of one varint per row of type `cell`, spread to one entry per row (0 elsewhere).
 fn dense_varints(types: &[CellType], cell: CellType, section: &[u8]) -> Result<Vec<u64>> {
     let count = types.iter().filter(|row_type| **row_type == cell).count();
@@ -198,8 +339,10 @@ fn fill_rows<T: Default + Copy>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::RngExt;
+    use proptest::test_runner::{RngAlgorithm, TestRng};
+
     use crate::codec::put_value_payload;
-    use waggle_model::Value;
 
     #[test]
     fn test_layout_round_trips_mixed_types_with_a_dictionary() {
@@ -237,5 +380,123 @@ mod tests {
             assert!(decode(&raw[..cut], values.len() + 1).is_err());
         }
         assert!(decode(&raw, values.len()).is_err());
+    }
+
+    fn random_value(rng: &mut TestRng, types: &[u8], strings: u64, depth: u32) -> Value {
+        let small = |rng: &mut TestRng| rng.random_range(0..4usize);
+        match types[rng.random_range(0..types.len())] {
+            tag::STR => {
+                // Repeats, some long: `strings` distinct values.
+                let number = rng.random_range(0..strings);
+                Value::Str(format!("{}é{number}", "s".repeat(number as usize % 7 * 30)))
+            }
+            tag::INT => Value::Int(match rng.random_range(0..4) {
+                0 => rng.random_range(-70..70),
+                1 => rng.random_range(-100_000..100_000),
+                2 => rng.random(),
+                _ => [i64::MIN, i64::MAX, -1, 0][small(rng)],
+            }),
+            tag::FLOAT => Value::Float(rng.random::<f64>() * 1e9 - 5e8),
+            tag::BOOL => Value::Bool(rng.random()),
+            tag::BYTES => Value::Bytes((0..small(rng)).map(|_| rng.random()).collect()),
+            tag_value => {
+                let inner = if depth < 2 { &[tag::STR, tag::INT, tag::ARRAY, tag::MAP][..] } else { &[tag::INT] };
+                let items = (0..small(rng)).map(|_| random_value(rng, inner, strings, depth + 1));
+                if tag_value == tag::ARRAY {
+                    Value::Array(items.collect())
+                } else {
+                    Value::Map(items.enumerate().map(|(index, item)| (format!("k{index}"), item)).collect())
+                }
+            }
+        }
+    }
+
+    /// A random column: the cells, null or not, and its raw bytes.
+    fn random_column(rng: &mut TestRng) -> (Vec<Option<Value>>, Vec<u8>) {
+        let all = [tag::STR, tag::INT, tag::FLOAT, tag::BOOL, tag::BYTES, tag::ARRAY, tag::MAP];
+        let types: Vec<u8> = match rng.random_range(0..3) {
+            0 => vec![all[rng.random_range(0..all.len())]],
+            1 => all.iter().copied().filter(|_| rng.random_bool(0.4)).chain([tag::STR]).collect(),
+            _ => all.to_vec(),
+        };
+        let nulls = [0.0, 0.3, 0.95][rng.random_range(0..3)];
+        let strings = [1, 5, 1000][rng.random_range(0..3)];
+        let rows = rng.random_range(1..700);
+        let mut writer = ColumnWriter::default();
+        let cells: Vec<Option<Value>> =
+            (0..rows).map(|_| (!rng.random_bool(nulls)).then(|| random_value(rng, &types, strings, 0))).collect();
+        for cell in &cells {
+            match cell {
+                None => writer.push_null(),
+                Some(value) => {
+                    let mut payload = Vec::new();
+                    put_value_payload(&mut payload, value);
+                    let header = (rng.random_range(0..4) << 4) | crate::codec::tag_of(value);
+                    writer.push(header, &payload).unwrap();
+                }
+            }
+        }
+        (cells, writer.finish())
+    }
+
+    #[test]
+    fn test_layout_rows_match_the_full_decode() {
+        let mut rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
+        for round in 0..300 {
+            let (cells, raw) = random_column(&mut rng);
+            let rows = cells.len();
+            let (column, headers) = decode(&raw, rows).unwrap();
+            for density in [0.0, 0.01, 0.1, 0.5, 1.0] {
+                let mut wanted: Vec<usize> = (0..rows).filter(|_| rng.random_bool(density)).collect();
+                if rng.random_bool(0.2) && !wanted.is_empty() {
+                    // A row asked for twice.
+                    wanted.insert(rng.random_range(0..wanted.len()), wanted[0]);
+                    wanted.sort_unstable();
+                }
+                let expected: Vec<Option<(Origin, Value)>> = wanted
+                    .iter()
+                    .map(|&row| column.value(row).map(|value| (split_header(headers[row]).unwrap().0, value)))
+                    .collect();
+                assert_eq!(decode_rows(&raw, rows, &wanted).unwrap(), expected, "round {round}, rows {wanted:?}");
+                for (&row, cell) in wanted.iter().zip(expected) {
+                    assert_eq!(cell.map(|(_, value)| value), cells[row], "the layout round-trips");
+                }
+            }
+            let wanted: Vec<usize> = (0..rows).filter(|_| rng.random_bool(0.05)).collect();
+            if round % 10 == 0 {
+                for cut in 0..raw.len() {
+                    assert!(decode_rows(&raw[..cut], rows, &wanted).is_err(), "round {round}, cut at {cut}");
+                }
+            }
+            assert!(decode_rows(&raw, rows + 1, &wanted).is_err());
+            assert!(decode_rows(&raw, rows, &[rows]).is_err(), "a row past the end");
+            if rows > 1 {
+                assert!(decode_rows(&raw, rows, &[1, 0]).is_err(), "rows out of order");
+            }
+            // Flipped bytes: an error or cells, never a panic.
+            for _ in 0..20 {
+                let mut flipped = raw.clone();
+                let position = rng.random_range(0..flipped.len());
+                flipped[position] ^= rng.random_range(1..=255u8);
+                let _ = decode_rows(&flipped, rows, &wanted);
+            }
+        }
+    }
+
+    #[test]
+    fn test_layout_rows_refuse_malformed_varint_sections() {
+        let mut writer = ColumnWriter::default();
+        writer.push(tag::INT, &[0x80; 10].into_iter().chain([0]).collect::<Vec<u8>>()).unwrap();
+        writer.push(tag::INT, &[1]).unwrap();
+        let raw = writer.finish();
+        assert!(decode(&raw, 2).is_err());
+        assert!(decode_rows(&raw, 2, &[0]).is_err(), "an overlong varint asked for");
+        // One varint more than the headers have int rows.
+        let mut writer = ColumnWriter::default();
+        writer.push(tag::INT, &[1, 2]).unwrap();
+        writer.push(tag::INT, &[3]).unwrap();
+        let raw = writer.finish();
+        assert!(decode(&raw, 2).is_err());
+        assert!(decode_rows(&raw, 2, &[0]).is_err(), "a varint too many");
     }
 }

@@ -20,18 +20,18 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
-use waggle_model::{Event, EventKind, Field, SignalTable, TraceId};
+use waggle_model::{Event, EventKind, Field, SignalTable, SpanId, TraceId};
 
 pub(crate) use builder::{SegmentBuilder, SegmentSpec};
 
 use crate::bloom::Bloom;
-use crate::codec::{Reader, decode_packed, tag};
+use crate::codec::{Reader, decode_packed, decode_packed_at, tag};
 use crate::columns::{Column, ColumnBuilder, Ids};
 use crate::error::{Result, StoreError};
-use crate::rows::{read_ids, split_header};
+use crate::rows::{HAS_PARENT, HAS_SPAN, HAS_TRACE, read_ids, split_header};
 
 const MAGIC: &[u8; 8] = b"WGLSEG01";
 const END_MAGIC: &[u8; 8] = b"WGLSEGND";
@@ -96,6 +96,8 @@ thread_local! {
 /// A checked segment: its footer and bloom in memory, columns read on demand. The file is opened
 /// only while a scan reads it, so thousands of segments do not hold thousands of descriptors.
 pub(crate) struct Segment {
+    /// Unique in this process: names the segment's entries in the column cache.
+    pub(crate) id: u64,
     pub(crate) path: PathBuf,
     pub(crate) meta: SegmentMeta,
     pub(crate) size_bytes: u64,
@@ -210,7 +212,9 @@ impl Segment {
         {
             return Err(corrupt(path, "column length out of range"));
         }
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         let mut segment = Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             path: path.to_owned(),
             meta,
             size_bytes,
@@ -265,8 +269,9 @@ impl Segment {
 
     /// Streams the rows for which `select` is true, with only the `columns` asked for (all when
     /// `None`); `visit` returns false to stop early.
-    /// `trace_id` narrows the scan to one trace: the ids are read first, so a segment whose bloom
-    /// filter answered a false positive costs one column, not all of them.
+    /// `trace_id` narrows the scan to one trace (only its rows are offered to `select`): the ids
+    /// are read first, so a segment whose bloom filter answered a false positive costs one column,
+    /// not all of them.
     pub(crate) fn scan(
         &self,
         columns: Option<&[String]>,
@@ -275,10 +280,19 @@ impl Segment {
         visit: &mut dyn FnMut(Event) -> bool,
     ) -> Result<()> {
         let Some(file) = self.open_file()? else { return Ok(()) };
-        let ids = self.read_ids(&file)?;
-        if trace_id.is_some_and(|wanted| !ids.trace_ids.contains(&Some(wanted))) {
-            return Ok(());
+        if let Some(wanted) = trace_id {
+            let found = self.trace_rows(&file, &wanted)?;
+            if found.is_empty() {
+                return Ok(());
+            }
+            // A trace is a handful of rows: reading only their cells beats decoding every column.
+            // A huge one (past 1/16 of the rows) takes the dense decode, whose per-column loops
+            // then cost less than per-cell lookups (a UTF-8 check and a value per cell).
+            if found.len() * 16 < self.meta.rows as usize {
+                return self.scan_rows(&file, columns, wanted, &found, select, visit);
+            }
         }
+        let ids = self.read_ids(&file)?;
         let (kinds, times, durations) = (self.read_kinds(&file)?, self.read_times(&file)?, self.read_durations(&file)?);
         // The fixed columns decide which rows are wanted at all.
         let heads: Vec<RowHead> = (0..self.meta.rows as usize)
@@ -291,7 +305,8 @@ impl Segment {
                 parent_id: ids.parent_ids[row],
             })
             .collect();
-        let selected: Vec<bool> = heads.iter().map(select).collect();
+        let selected: Vec<bool> =
+            heads.iter().map(|head| trace_id.is_none_or(|id| head.trace_id == Some(id)) && select(head)).collect();
         if !selected.contains(&true) {
             return Ok(());
         }
@@ -307,14 +322,7 @@ impl Segment {
                 Ok((column.name.as_str(), decoded, headers))
             })
             .collect::<Result<_>>()?;
-        // The overflow column is read when a wanted key may be in it: one without a column of its own.
-        let has_own_column = |name: &String| self.meta.columns.iter().any(|column| &column.name == name);
-        let overflow = match &self.meta.overflow {
-            Some(column) if columns.is_none_or(|names| !names.iter().all(has_own_column)) => {
-                Some(self.read_column(&file, column)?)
-            }
-            _ => None,
-        };
+        let overflow = self.overflow_for(columns).map(|column| self.read_column(&file, column)).transpose()?;
         let mut overflow_reader = overflow.as_deref().map(Reader::new);
         for (row, head) in heads.into_iter().enumerate() {
             let mut fields = Vec::new();
@@ -338,6 +346,113 @@ impl Segment {
             }
             if selected[row] && !visit(head.into_event(self.meta.dataset.clone(), fields)) {
                 return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// The overflow column, when a wanted key may be in it: one without a column of its own.
+    fn overflow_for(&self, columns: Option<&[String]>) -> Option<&ColumnMeta> {
+        let has_own_column = |name: &String| self.meta.columns.iter().any(|column| &column.name == name);
+        self.meta.overflow.as_ref().filter(|_| columns.is_none_or(|names| !names.iter().all(has_own_column)))
+    }
+
+    /// The rows of one trace (ascending) with their span and parent ids, found by comparing trace
+    /// ids in place in the raw ids column: nothing is built for the other rows.
+    fn trace_rows(&self, file: &Source, wanted: &TraceId) -> Result<Vec<TraceRow>> {
+        let raw = self.read_column(file, &self.meta.fixed[3])?;
+        let truncated = || corrupt(&self.path, "ids column truncated");
+        let mut found = Vec::new();
+        // Plain indexing, not a Reader: this loop runs for every row of every segment the bloom
+        // filter lets through.
+        let mut pos = 0;
+        for row in 0..self.meta.rows as usize {
+            let mask = *raw.get(pos).ok_or_else(truncated)?;
+            if mask & !(HAS_TRACE | HAS_SPAN | HAS_PARENT) != 0 {
+                return Err(corrupt(&self.path, "bad id mask"));
+            }
+            // The ids present, as `rows::put_ids` writes them.
+            let len: usize = [(HAS_TRACE, 16), (HAS_SPAN, 8), (HAS_PARENT, 8)]
+                .into_iter()
+                .filter(|(bit, _)| mask & bit != 0)
+                .map(|(_, len)| len)
+                .sum();
+            let ids = raw.get(pos + 1..pos + 1 + len).ok_or_else(truncated)?;
+            if mask & HAS_TRACE != 0 && ids[..16] == wanted.0 {
+                let (_, span_id, parent_id) = read_ids(&mut Reader::new(&raw[pos..]))?;
+                found.push((row, span_id, parent_id));
+            }
+            pos += 1 + len;
+        }
+        Ok(found)
+    }
+
+    /// [`Self::scan`] of the few rows of one trace, `found` by [`Self::trace_rows`]: each column
+    /// yields just their cells, without being decoded whole.
+    fn scan_rows(
+        &self,
+        file: &Source,
+        columns: Option<&[String]>,
+        trace_id: TraceId,
+        found: &[TraceRow],
+        select: &mut dyn FnMut(&RowHead) -> bool,
+        visit: &mut dyn FnMut(Event) -> bool,
+    ) -> Result<()> {
+        let rows: Vec<usize> = found.iter().map(|(row, ..)| *row).collect();
+        let kinds = self.read_column(file, &self.meta.fixed[0])?;
+        let times = self.read_packed_at(file, &self.meta.fixed[1], &rows)?;
+        let durations = self.read_packed_at(file, &self.meta.fixed[2], &rows)?;
+        let mut heads = Vec::with_capacity(found.len());
+        for (index, &(row, span_id, parent_id)) in found.iter().enumerate() {
+            let head = RowHead {
+                kind: EventKind::from_code(kinds[row]).ok_or_else(|| corrupt(&self.path, "bad kind"))?,
+                time_unix_nano: times[index],
+                duration_nano: durations[index],
+                trace_id: Some(trace_id),
+                span_id,
+                parent_id,
+            };
+            if select(&head) {
+                heads.push((row, head));
+            }
+        }
+        if heads.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<usize> = heads.iter().map(|(row, _)| *row).collect();
+        let mut fields: Vec<Vec<Field>> = vec![Vec::new(); rows.len()];
+        let wanted = |name: &str| columns.is_none_or(|names| names.iter().any(|wanted| wanted == name));
+        for column in self.meta.columns.iter().filter(|column| wanted(&column.name)) {
+            let cells = layout::decode_rows(&self.read_column(file, column)?, self.meta.rows as usize, &rows)
+                .map_err(|err| corrupt(&self.path, &format!("column {}: {err}", column.name)))?;
+            for (row_fields, cell) in fields.iter_mut().zip(cells) {
+                if let Some((origin, value)) = cell {
+                    row_fields.push(Field { key: column.name.clone(), value, origin });
+                }
+            }
+        }
+        if let Some(column) = self.overflow_for(columns) {
+            let raw = self.read_column(file, column)?;
+            let mut reader = Reader::new(&raw);
+            let mut next = 0;
+            for row in 0..=rows[rows.len() - 1] {
+                let keep = rows[next] == row;
+                for _ in 0..reader.len()? {
+                    let key = reader.bytes()?;
+                    let (origin, tag) = split_header(reader.u8()?)?;
+                    if keep && columns.is_none_or(|names| names.iter().any(|name| name.as_bytes() == key)) {
+                        let key = String::from_utf8(key.to_vec()).map_err(|_| corrupt(&self.path, "utf-8 key"))?;
+                        fields[next].push(Field { key, value: reader.value_payload(tag)?, origin });
+                    } else {
+                        reader.skip_value_payload(tag)?;
+                    }
+                }
+                next += usize::from(keep);
+            }
+        }
+        for ((_, head), fields) in heads.into_iter().zip(fields) {
+            if !visit(head.into_event(self.meta.dataset.clone(), fields)) {
+                break;
             }
         }
         Ok(())
@@ -376,6 +491,13 @@ impl Segment {
     fn read_packed(&self, file: &Source, column: &ColumnMeta) -> Result<Vec<i64>> {
         let raw = self.read_column(file, column)?;
         decode_packed(&raw, self.meta.rows as usize)
+            .map_err(|err| corrupt(&self.path, &format!("column {}: {err}", column.name)))
+    }
+
+    /// The values at `rows` (ascending) of a packed fixed column.
+    fn read_packed_at(&self, file: &Source, column: &ColumnMeta, rows: &[usize]) -> Result<Vec<i64>> {
+        let raw = self.read_column(file, column)?;
+        decode_packed_at(&raw, self.meta.rows as usize, rows)
             .map_err(|err| corrupt(&self.path, &format!("column {}: {err}", column.name)))
     }
 
@@ -454,6 +576,9 @@ pub(crate) fn push_payload(builder: &mut ColumnBuilder, value_tag: u8, reader: &
     }
     Ok(())
 }
+
+/// A row of one trace, with its span and parent ids.
+type TraceRow = (usize, Option<SpanId>, Option<SpanId>);
 
 /// The fixed columns of a row, for deciding whether to read the rest.
 #[derive(Debug, Clone)]
@@ -548,11 +673,59 @@ mod tests {
         assert_eq!(projected.iter().filter(|event| !event.fields.is_empty()).count(), 1);
     }
 
+    fn read_trace(segment: &Segment, columns: Option<&[String]>, trace_id: TraceId, limit: usize) -> Vec<Event> {
+        let mut out = Vec::new();
+        segment
+            .scan(columns, Some(trace_id), &mut |row| row.time_unix_nano / 1000 % 5 != 0, &mut |event| {
+                out.push(event);
+                out.len() < limit
+            })
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn test_segment_trace_scan_matches_a_full_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = TraceId([0xee; 16]);
+        let mut events: Vec<Event> = (0..400).map(sample_event).collect();
+        for (index, event) in events.iter_mut().enumerate() {
+            event.fields.push(Field::new(format!("unique.{}", index % 50), index as i64, waggle_model::Origin::Scope));
+            event.trace_id = match index {
+                _ if index % 7 == 0 => None,
+                // More than 1/16 of the rows: read by the dense path.
+                _ if index % 3 == 0 => Some(big),
+                _ => event.trace_id,
+            };
+        }
+        let mut traces: Vec<TraceId> = events.iter().filter_map(|event| event.trace_id).collect();
+        traces.sort_by_key(|id| id.0);
+        traces.dedup();
+        traces.push(TraceId([0; 16]));
+        let segment = write(dir.path(), &mut events, 8);
+        assert!(segment.meta.overflow.is_some());
+        for columns in [None, Some(vec!["name".to_owned(), "flag".to_owned(), "unique.7".to_owned()])] {
+            let all = read_all(&segment, columns.as_deref());
+            for &trace_id in &traces {
+                let expected: Vec<Event> = all
+                    .iter()
+                    .filter(|event| event.trace_id == Some(trace_id) && event.time_unix_nano / 1000 % 5 != 0)
+                    .cloned()
+                    .collect();
+                assert_eq!(read_trace(&segment, columns.as_deref(), trace_id, usize::MAX), expected);
+                assert_eq!(read_trace(&segment, columns.as_deref(), trace_id, 1), expected[..expected.len().min(1)]);
+            }
+        }
+    }
+
     #[test]
     fn test_segment_refuses_flipped_bits() {
         let dir = tempfile::tempdir().unwrap();
         let mut events: Vec<Event> = (0..100).map(sample_event).collect();
         let segment = write(dir.path(), &mut events, 512);
+        let trace_id = events[41].trace_id.unwrap();
+        let expected_trace = read_trace(&segment, None, trace_id, usize::MAX);
+        assert!(!expected_trace.is_empty());
         let path = segment.path.clone();
         let original = std::fs::read(&path).unwrap();
         // Every byte flipped in turn is caught at open or on read, never returned as data.
@@ -563,6 +736,13 @@ mod tests {
             if let Ok(segment) = Segment::open(&path) {
                 let result = segment.scan(None, None, &mut |_| true, &mut |_| true);
                 assert!(result.is_err() || position < MAGIC.len(), "flip at {position} went unnoticed");
+                let mut trace = Vec::new();
+                let result =
+                    segment.scan(None, Some(trace_id), &mut |row| row.time_unix_nano / 1000 % 5 != 0, &mut |event| {
+                        trace.push(event);
+                        true
+                    });
+                assert!(result.is_err() || trace == expected_trace, "flip at {position} changed the trace");
             }
         }
     }
