@@ -228,10 +228,25 @@ impl<'p> Accumulator<'p> {
         let groups_of_cells = |cell: u32| cell as usize / buckets;
         let states = &mut self.states;
         let counts = states.counts.as_mut_slice();
-        for &cell in &cells {
-            counts[cell as usize] += 1;
+        // AVG/SUM of duration_ms over every row, the most common calculation, shares the count's
+        // pass over the cells (row = position: `selected` is every row, ascending).
+        let mut counted = false;
+        if let [column] = plan.moments.as_slice()
+            && let ColumnView::DurationsMs(nanos) = data.view(column)
+            && selected.len() == nanos.len()
+        {
+            let moments = &mut states.moments[0];
+            for (&nanos, &cell) in nanos.iter().zip(&cells) {
+                counts[cell as usize] += 1;
+                moments[cell as usize].add_nanos(nanos);
+            }
+            counted = true;
+        } else {
+            for &cell in &cells {
+                counts[cell as usize] += 1;
+            }
         }
-        for (column, moments) in plan.moments.iter().zip(&mut states.moments) {
+        for (column, moments) in plan.moments.iter().zip(&mut states.moments).filter(|_| !counted) {
             if let ColumnView::DurationsMs(nanos) = data.view(column) {
                 // Summed in exact integer nanoseconds, shown in milliseconds (see `Moments`).
                 for (&row, &cell) in selected.iter().zip(&cells) {
@@ -257,7 +272,9 @@ impl<'p> Accumulator<'p> {
             let string_hashes: Vec<u64> = if selected.len() < view.dict().len() {
                 let mut hashes = vec![0; view.dict().len()];
                 for &row in &selected {
-                    if let Cell::Str(code) = view.cell(row as usize) {
+                    if let Cell::Str(code) = view.cell(row as usize)
+                        && hashes[code as usize] == 0
+                    {
                         hashes[code as usize] = hash_str(&view.dict()[code as usize]);
                     }
                 }

@@ -289,10 +289,11 @@ impl Predicate {
 /// The rows of an int column (ints and nulls only) that pass: `passes` on ints, `null` elsewhere.
 #[inline]
 fn int_rows(column: &Column, selected: Option<&[u32]>, null: bool, passes: impl Fn(i64) -> bool) -> Vec<u32> {
-    let test = |row: usize| if column.types[row] == CellType::Int { passes(column.ints[row]) } else { null };
+    let (types, ints) = (column.types.as_slice(), &column.ints[..column.types.len()]);
+    let test = |row: usize| if types[row] == CellType::Int { passes(ints[row]) } else { null };
     match selected {
         Some(rows) => rows.iter().copied().filter(|&row| test(row as usize)).collect(),
-        None => (0..column.len()).filter(|&row| test(row)).map(|row| row as u32).collect(),
+        None => (0..types.len()).filter(|&row| test(row)).map(|row| row as u32).collect(),
     }
 }
 

@@ -206,19 +206,31 @@ pub(crate) fn group_rows(
 fn string_groups(column: &Column, selected: &[u32], resolver: &mut impl Resolve) -> Vec<u32> {
     // Slot 0 is null, slot `1 + code` the string of `code`.
     let mut table = vec![UNSET; column.dict.len() + 1];
-    selected
-        .iter()
-        .map(|&row| {
-            let row = row as usize;
-            let slot = if column.types[row] == CellType::Str { 1 + column.codes[row] as usize } else { 0 };
-            let group = &mut table[slot];
-            if *group == UNSET {
-                *group = match slot {
-                    0 => resolver.group(&[KeyValue::Null]),
-                    slot => resolver.string_group(&column.dict[slot - 1]),
-                };
-            }
-            *group
-        })
-        .collect()
+    if selected.len() == column.len() {
+        // Every row (ascending, so row = position): read the column straight through.
+        string_groups_of(column, 0..column.len(), &mut table, resolver)
+    } else {
+        string_groups_of(column, selected.iter().map(|&row| row as usize), &mut table, resolver)
+    }
+}
+
+#[inline(always)]
+fn string_groups_of(
+    column: &Column,
+    rows: impl Iterator<Item = usize>,
+    table: &mut [u32],
+    resolver: &mut impl Resolve,
+) -> Vec<u32> {
+    rows.map(|row| {
+        let slot = if column.types[row] == CellType::Str { 1 + column.codes[row] as usize } else { 0 };
+        let group = &mut table[slot];
+        if *group == UNSET {
+            *group = match slot {
+                0 => resolver.group(&[KeyValue::Null]),
+                slot => resolver.string_group(&column.dict[slot - 1]),
+            };
+        }
+        *group
+    })
+    .collect()
 }

@@ -51,7 +51,7 @@ pub(crate) enum Cell<'a> {
     Other(Option<&'a Value>),
 }
 
-/// Every cell type, in discriminant order.
+/// Every cell type, in discriminant order (`Null` first: [`ColumnView::only_type`] relies on it).
 const CELL_TYPES: [CellType; 6] =
     [CellType::Null, CellType::Str, CellType::Int, CellType::Float, CellType::Bool, CellType::Other];
 
@@ -93,12 +93,13 @@ impl<'a> ColumnView<'a> {
             Self::DurationsMs(_) => Some(CellType::Float),
             Self::Times(_) => Some(CellType::Int),
             Self::Column(column) => {
-                // A bit per type present, in a loop without branches (it vectorizes).
-                let present = column.types.iter().fold(0u32, |present, &cell| present | 1 << cell as u32);
-                let non_null = present & !(1 << CellType::Null as u32);
-                match non_null.count_ones() {
+                // The largest type code and the smallest non-null one (Null is 0: minus one, it
+                // wraps to 255): byte maximums and minimums, which vectorize. One type when equal.
+                let high = column.types.iter().fold(0u8, |high, &cell| high.max(cell as u8));
+                let low = column.types.iter().fold(u8::MAX, |low, &cell| low.min((cell as u8).wrapping_sub(1)));
+                match high {
                     0 => Some(CellType::Null),
-                    1 => CELL_TYPES.get(non_null.trailing_zeros() as usize).copied(),
+                    _ if low.wrapping_add(1) == high => CELL_TYPES.get(high as usize).copied(),
                     _ => None,
                 }
             }
