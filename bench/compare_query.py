@@ -282,13 +282,15 @@ def time_runs(run, runs):
     return times, answer
 
 
-def run_waggle(bench, data_dir, bench_queries, runs, workdir):
-    """`waggle-bench query` on the data directory: its report (timings and answers)."""
+def run_waggle(bench, data_dir, bench_queries, runs, workdir, cache_bytes=None):
+    """`waggle-bench query` on the data directory: its report (timings and answers). `cache_bytes` sets
+    the store's cache of decoded columns (0: every run decodes its columns)."""
     path = os.path.join(workdir, "queries.json")
     with open(path, "w") as file:
         json.dump([{"name": query.name, **query.waggle} for query in bench_queries], file, indent=1)
+    cache = [] if cache_bytes is None else ["--query-cache-bytes", str(cache_bytes)]
     output = subprocess.run(
-        [bench, "query", "--data-dir", data_dir, "--queries", path, "--runs", str(runs)],
+        [bench, "query", "--data-dir", data_dir, "--queries", path, "--runs", str(runs), *cache],
         check=True, stdout=subprocess.PIPE,
     ).stdout
     return json.loads(output)
@@ -371,6 +373,8 @@ def main():
 
     log("waggle-bench query")
     waggle = run_waggle(args.waggle_bench, args.data_dir, bench_queries, args.runs, workdir)
+    log("waggle-bench query --query-cache-bytes 0")
+    waggle["uncached"] = run_waggle(args.waggle_bench, args.data_dir, bench_queries, args.runs, workdir, 0)
     stored = waggle["store"]["head_rows"] + waggle["store"]["segment_rows"]
     if stored != rows:
         sys.exit(f"waggle-bench read {stored:,} rows from {args.data_dir} but the export holds {rows:,}: were waggle "
@@ -391,19 +395,23 @@ def print_report(args, setting, rows, bench_queries, waggle, peers, load):
     stored = store["head_rows"] + store["segment_rows"]
     print(f"\n{rows:,} spans over {setting.end - setting.start:,} s in every system; median of {args.runs} warm runs "
           f"(ms, min–max in brackets).\n")
-    print("| query | waggle | DuckDB | ClickHouse | waggle ÷ best peer | answers agree |")
-    print("|---|---|---|---|---|---|")
+    print("| query | waggle | DuckDB | ClickHouse | waggle ÷ best peer | waggle, cache off | ÷ best peer | answers agree |")
+    print("|---|---|---|---|---|---|---|---|")
     disagreements = []
     for index, query in enumerate(bench_queries):
         report = waggle["queries"][index]
         agree = []
         for name, peer in peers.items():
             problems = query.check(report["result"], peer["timings"][index][1])
+            problems += [f"cache off: {problem}" for problem in
+                         query.check(waggle["uncached"]["queries"][index]["result"], peer["timings"][index][1])]
             agree.append(name if not problems else f"not {name}")
             disagreements += [f"{query.name} vs {name}: {problem}" for problem in problems]
         best = min(statistics.median(peer["timings"][index][0]) for peer in peers.values())
+        uncached = waggle["uncached"]["queries"][index]
         cells = [spread(report["runs_ms"], "{:.1f}")] + [spread(peer["timings"][index][0], "{:.1f}") for peer in peers.values()]
-        print(f"| {query.name} | " + " | ".join(cells) + f" | {report['median_ms'] / best:.2f} | {', '.join(agree)} |")
+        cells += [f"{report['median_ms'] / best:.2f}", spread(uncached["runs_ms"], "{:.1f}"), f"{uncached['median_ms'] / best:.2f}"]
+        print(f"| {query.name} | " + " | ".join(cells) + f" | {', '.join(agree)} |")
     exact_p99 = peers["DuckDB"]["timings"][0][1][0][0]
     approx = {name: peer["timings"][-1] for name, peer in peers.items()}
     print("\nPeers' approximate P99 over all spans (not in the table): " + "; ".join(
@@ -424,7 +432,10 @@ def print_report(args, setting, rows, bench_queries, waggle, peers, load):
     print(f"""
 How each was measured:
 - waggle: {loaded}{stopped} `waggle-bench query` opens the data directory read-only ({waggle['open_ms']:.0f} ms)
-  and calls `waggle_query::run_query` (or `get_trace`) in-process, result serialized to JSON included.
+  and calls `waggle_query::run_query` (or `get_trace`) in-process, result serialized to JSON included. The
+  store keeps decoded columns between queries (256 MiB by default): the warm runs read them from memory, as a
+  console refreshing its charts would. "cache off" is a second `waggle-bench query` with
+  `--query-cache-bytes 0`: every run decompresses and decodes its columns.
 - DuckDB {duckdb.__version__}: database file, `CREATE TABLE spans AS SELECT * FROM read_parquet(...)`, CHECKPOINT,
   an ART index on `trace.trace_id` (load and index {peers['DuckDB']['load_seconds']:.0f} s); queried in-process,
   answers fetched into Python. Percentiles with `quantile_disc` (exact).

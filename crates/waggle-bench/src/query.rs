@@ -26,6 +26,10 @@ pub struct QueryArgs {
     /// Timed runs per query, after one untimed warm-up run
     #[arg(long, default_value_t = 5)]
     runs: usize,
+    /// Bytes of decoded columns the store keeps between queries (its `column_cache_bytes`); 0
+    /// makes every run decode its columns, to time decoding rather than the cache
+    #[arg(long)]
+    query_cache_bytes: Option<usize>,
 }
 
 /// One query of the input file.
@@ -97,6 +101,9 @@ pub fn query(args: QueryArgs) -> Result<()> {
     let opened = Instant::now();
     let mut config = StoreConfig::new(&args.data_dir);
     config.retention_max_age = Duration::from_secs(100 * 365 * 24 * 3600);
+    if let Some(bytes) = args.query_cache_bytes {
+        config.column_cache_bytes = bytes;
+    }
     let store = DiskStore::open_read_only(config)
         .with_context(|| format!("cannot read the data directory {}", args.data_dir.display()))?;
     let open_ms = milliseconds(opened.elapsed());

@@ -1,5 +1,7 @@
-//! A small bloom filter over trace ids, one per segment and per head chunk, so a trace lookup opens
-//! only the segments that may hold it. Ten bits per id and four probes: about 1% false positives.
+//! A small bloom filter over trace ids, one per head chunk and per block of a segment's rows (one
+//! per segment in format 3), so a trace lookup opens only the segments, and decompresses only the
+//! blocks, that may hold it. Four probes; ten bits per id (about 1% false positives) unless the
+//! writer asks for more (see `segment::builder`).
 
 use waggle_model::TraceId;
 
@@ -30,8 +32,26 @@ fn mix(mut value: u64) -> u64 {
 impl Bloom {
     /// A filter sized for `expected` distinct ids.
     pub(crate) fn with_capacity(expected: usize) -> Self {
-        let words = (expected.max(1) * BITS_PER_ID).div_ceil(64).next_power_of_two();
-        Self { bits: vec![0; words] }
+        Self::with_bits(expected.max(1) * BITS_PER_ID)
+    }
+
+    /// A filter of at least `bits` bits.
+    pub(crate) fn with_bits(bits: usize) -> Self {
+        Self { bits: vec![0; bits.max(1).div_ceil(64).next_power_of_two()] }
+    }
+
+    /// The filter of the ids of all `blooms`, which must be of one size (`None` otherwise, or
+    /// without any): the union of their bits, with the false positives of their combined count.
+    pub(crate) fn union(blooms: &[Bloom]) -> Option<Self> {
+        let (first, rest) = blooms.split_first()?;
+        let mut union = first.clone();
+        for bloom in rest {
+            if bloom.bits.len() != union.bits.len() {
+                return None;
+            }
+            union.bits.iter_mut().zip(&bloom.bits).for_each(|(word, other)| *word |= other);
+        }
+        Some(union)
     }
 
     /// Restores a filter from [`Bloom::to_bytes`]; `None` if the length is not a power of two.
@@ -84,5 +104,20 @@ mod tests {
         assert!(ids[..2500].iter().all(|id| restored.may_contain(id)));
         let false_positives = ids[2500..].iter().filter(|id| restored.may_contain(id)).count();
         assert!(false_positives < 125, "{false_positives} false positives of 2500");
+    }
+
+    #[test]
+    fn test_bloom_union_holds_both_sets() {
+        let id =
+            |index: u64| TraceId([mix(index).to_le_bytes(), mix(!index).to_le_bytes()].concat().try_into().unwrap());
+        let (mut first, mut second) = (Bloom::with_bits(4096), Bloom::with_bits(4096));
+        (0..100).for_each(|index| first.insert(&id(index)));
+        (100..200).for_each(|index| second.insert(&id(index)));
+        assert!(!first.may_contain(&id(150)));
+        let union = Bloom::union(&[first.clone(), second]).unwrap();
+        assert!((0..200).all(|index| union.may_contain(&id(index))));
+        assert!(Bloom::union(&[first, Bloom::with_bits(8192)]).is_none(), "sizes differ");
+        assert!(Bloom::union(&[]).is_none());
+        assert_eq!(Bloom::with_bits(4097).to_bytes().len(), 1024, "rounded up to a power of two");
     }
 }

@@ -78,12 +78,14 @@ pub(crate) fn put_value(out: &mut Vec<u8>, value: &Value) {
     put_value_payload(out, value);
 }
 
-/// Decodes `count` LEB128 varints from the start of `bytes`; returns them and the bytes consumed.
-/// Columns hold millions of them, so the common case reads eight bytes at once and finds the
-/// varint's end from the continuation bits instead of looping byte by byte.
-pub(crate) fn decode_uvarints(bytes: &[u8], count: usize) -> Result<(Vec<u64>, usize)> {
+/// Decodes `count` LEB128 varints from the start of `bytes` into `out` (replacing what it held, so
+/// one buffer serves many calls); returns the bytes consumed. Columns hold millions of them, so the
+/// common case reads eight bytes at once and finds the varint's end from the continuation bits
+/// instead of looping byte by byte.
+pub(crate) fn decode_uvarints(bytes: &[u8], count: usize, out: &mut Vec<u64>) -> Result<usize> {
     const CONTINUATION: u64 = 0x8080_8080_8080_8080;
-    let mut out = Vec::with_capacity(count);
+    out.clear();
+    out.reserve(count);
     let mut pos = 0;
     while out.len() < count {
         if let Some(window) = bytes.get(pos..pos + 8) {
@@ -111,70 +113,117 @@ pub(crate) fn decode_uvarints(bytes: &[u8], count: usize) -> Result<(Vec<u64>, u
         out.push(reader.uvarint()?);
         pos += reader.position();
     }
-    Ok((out, pos))
+    Ok(pos)
 }
 
 /// Values per block of [`put_packed`].
 const PACK_BLOCK: usize = 256;
 
+/// Flag of a block's width byte: its offsets are byte planes (see [`put_packed`]).
+const PLANES: u8 = 0x80;
+
 /// Writes integers as frame-of-reference blocks: per block of [`PACK_BLOCK`] values, its minimum
 /// (8 bytes), a bit width (1 byte), then each value minus the minimum in that many bits. Decoding
 /// needs no per-value branches or carried state, unlike varints, so it runs at memory speed; the
 /// column ends with 8 zero bytes so every value can be read with one unaligned 8-byte load.
-pub(crate) fn put_packed(out: &mut Vec<u8>, values: &[i64]) {
+///
+/// With `planes` (flagged in the width byte, [`PLANES`]), the offsets are stored as byte planes:
+/// the lowest byte of every value, then the next byte of every value, and so on. Where offsets are
+/// skewed (durations: mostly short, a few long), the high planes are runs that plain zstd matches
+/// compress, and the low bytes need no entropy coding to compress no worse: the segment then
+/// compresses such columns at a fast level, which skips zstd's entropy coding of literals (its
+/// tables cost about as much to set up for a block's frame as the rest of its decoding). Where
+/// offsets spread evenly (times), planes gain nothing.
+pub(crate) fn put_packed(out: &mut Vec<u8>, values: &[i64], planes: bool) {
     for block in values.chunks(PACK_BLOCK) {
         let min = *block.iter().min().expect("chunks are not empty");
         let max = *block.iter().max().expect("chunks are not empty");
         // Whole bytes: zstd then still finds the repeats in each value's high bytes.
-        let bits = (64 - (max.wrapping_sub(min) as u64).leading_zeros()).div_ceil(8) * 8;
+        let bytes = (64 - (max.wrapping_sub(min) as u64).leading_zeros()).div_ceil(8) as usize;
         out.extend_from_slice(&min.to_le_bytes());
-        out.push(bits as u8);
-        let start = out.len();
-        out.resize(start + (block.len() * bits as usize).div_ceil(8), 0);
-        for (index, value) in block.iter().enumerate() {
-            let position = index * bits as usize;
-            let shifted = (value.wrapping_sub(min) as u64 as u128) << (position % 8);
-            let touched = (position % 8 + bits as usize).div_ceil(8);
-            for (byte, slot) in out[start + position / 8..].iter_mut().take(touched).enumerate() {
-                *slot |= (shifted >> (8 * byte)) as u8;
+        out.push((bytes as u8 * 8) | if planes { PLANES } else { 0 });
+        if planes {
+            for byte in 0..bytes {
+                out.extend(block.iter().map(|value| (value.wrapping_sub(min) as u64 >> (8 * byte)) as u8));
+            }
+        } else {
+            for value in block {
+                out.extend_from_slice(&(value.wrapping_sub(min) as u64).to_le_bytes()[..bytes]);
             }
         }
     }
     out.extend_from_slice(&[0; 8]);
 }
 
-/// Reads what [`put_packed`] wrote: `count` values, checking every length.
-pub(crate) fn decode_packed(bytes: &[u8], count: usize) -> Result<Vec<i64>> {
+/// A block's minimum, width in bits and whether its offsets are byte planes, from its 9-byte
+/// header; `None` for a width no writer makes (over 64 bits, or planes not of whole bytes).
+fn block_header(header: &[u8]) -> Option<(i64, usize, bool)> {
+    let min = i64::from_le_bytes(header[..8].try_into().expect("8 bytes"));
+    let (bits, planes) = ((header[8] & !PLANES) as usize, header[8] & PLANES != 0);
+    (bits <= 64 && !(planes && bits % 8 != 0)).then_some((min, bits, planes))
+}
+
+/// Reads what [`put_packed`] wrote: `count` values, appended to `out` (a segment decodes its
+/// blocks of rows into one vector), checking every length.
+pub(crate) fn decode_packed(bytes: &[u8], count: usize, out: &mut Vec<i64>) -> Result<()> {
     let corrupt = || StoreError::Corrupt("truncated or malformed packed integers".into());
-    let mut out = Vec::with_capacity(count);
+    let end = out.len() + count;
+    out.reserve(count);
     let mut pos = 0;
-    while out.len() < count {
-        let header = bytes.get(pos..pos + 9).ok_or_else(corrupt)?;
-        let min = i64::from_le_bytes(header[..8].try_into().expect("8 bytes"));
-        let bits = header[8] as usize;
-        if bits > 64 {
-            return Err(corrupt());
-        }
-        let values = PACK_BLOCK.min(count - out.len());
+    while out.len() < end {
+        let (min, bits, planes) = bytes.get(pos..pos + 9).and_then(block_header).ok_or_else(corrupt)?;
+        let values = PACK_BLOCK.min(end - out.len());
         let payload_len = (values * bits).div_ceil(8);
         // The payload plus the 8 bytes after it that the last loads may touch.
         let payload = bytes.get(pos + 9..pos + 9 + payload_len + 8).ok_or_else(corrupt)?;
-        if bits <= 56 {
-            let mask = (1u64 << bits) - 1;
-            out.extend((0..values).map(|index| {
-                let position = index * bits;
-                let word = u64::from_le_bytes(payload[position / 8..position / 8 + 8].try_into().expect("8 bytes"));
-                min.wrapping_add(((word >> (position % 8)) & mask) as i64)
-            }));
-        } else {
-            out.extend((0..values).map(|index| min.wrapping_add(unpack(payload, bits, index) as i64)));
+        if planes {
+            let start = out.len();
+            out.resize(start + values, min);
+            // A plane at a time: loops of byte loads that the compiler vectorizes.
+            for (byte, plane) in payload[..payload_len].chunks_exact(values).enumerate() {
+                for (value, &part) in out[start..].iter_mut().zip(plane) {
+                    *value = value.wrapping_add(((part as u64) << (8 * byte)) as i64);
+                }
+            }
+            pos += 9 + payload_len;
+            continue;
+        }
+        // `put_packed` writes whole bytes: each width gets a loop of fixed-size loads.
+        match bits {
+            0 => out.extend(std::iter::repeat_n(min, values)),
+            8 => unpack_bytes::<1>(&payload[..payload_len], min, out),
+            16 => unpack_bytes::<2>(&payload[..payload_len], min, out),
+            24 => unpack_bytes::<3>(&payload[..payload_len], min, out),
+            32 => unpack_bytes::<4>(&payload[..payload_len], min, out),
+            40 => unpack_bytes::<5>(&payload[..payload_len], min, out),
+            48 => unpack_bytes::<6>(&payload[..payload_len], min, out),
+            56 => unpack_bytes::<7>(&payload[..payload_len], min, out),
+            64 => unpack_bytes::<8>(&payload[..payload_len], min, out),
+            _ if bits <= 56 => {
+                let mask = (1u64 << bits) - 1;
+                out.extend((0..values).map(|index| {
+                    let position = index * bits;
+                    let word = u64::from_le_bytes(payload[position / 8..position / 8 + 8].try_into().expect("8 bytes"));
+                    min.wrapping_add(((word >> (position % 8)) & mask) as i64)
+                }));
+            }
+            _ => out.extend((0..values).map(|index| min.wrapping_add(unpack(payload, bits, index) as i64))),
         }
         pos += 9 + payload_len;
     }
     if bytes.len() != pos + 8 {
         return Err(corrupt());
     }
-    Ok(out)
+    Ok(())
+}
+
+/// Offsets of `N` bytes each, added to `min`.
+fn unpack_bytes<const N: usize>(payload: &[u8], min: i64, out: &mut Vec<i64>) {
+    out.extend(payload.chunks_exact(N).map(|chunk| {
+        let mut word = [0u8; 8];
+        word[..N].copy_from_slice(chunk);
+        min.wrapping_add(u64::from_le_bytes(word) as i64)
+    }));
 }
 
 /// Reads only the values at `rows` (ascending, each below `count`) of what [`put_packed`] wrote for
@@ -185,17 +234,17 @@ pub(crate) fn decode_packed_at(bytes: &[u8], count: usize, rows: &[usize]) -> Re
     let mut out = Vec::with_capacity(rows.len());
     let (mut pos, mut first) = (0, 0);
     while first < count {
-        let header = bytes.get(pos..pos + 9).ok_or_else(corrupt)?;
-        let min = i64::from_le_bytes(header[..8].try_into().expect("8 bytes"));
-        let bits = header[8] as usize;
-        if bits > 64 {
-            return Err(corrupt());
-        }
+        let (min, bits, planes) = bytes.get(pos..pos + 9).and_then(block_header).ok_or_else(corrupt)?;
         let values = PACK_BLOCK.min(count - first);
         let payload_len = (values * bits).div_ceil(8);
         let payload = bytes.get(pos + 9..pos + 9 + payload_len + 8).ok_or_else(corrupt)?;
         while let Some(&row) = rows.get(out.len()).filter(|row| (first..first + values).contains(*row)) {
-            out.push(min.wrapping_add(unpack(payload, bits, row - first) as i64));
+            let offset = match planes {
+                true => (0..bits / 8)
+                    .fold(0, |offset, byte| offset | (payload[byte * values + row - first] as u64) << (8 * byte)),
+                false => unpack(payload, bits, row - first),
+            };
+            out.push(min.wrapping_add(offset as i64));
         }
         first += values;
         pos += 9 + payload_len;
@@ -421,10 +470,11 @@ mod tests {
             (0..64).flat_map(|shift| [1u64 << shift, (1u64 << shift) - 1, 0x55 << (shift / 2)]).collect();
         let mut out = Vec::new();
         values.iter().for_each(|value| put_uvarint(&mut out, *value));
-        let (decoded, used) = decode_uvarints(&out, values.len()).unwrap();
+        let mut decoded = vec![7];
+        let used = decode_uvarints(&out, values.len(), &mut decoded).unwrap();
         assert_eq!((decoded, used), (values.clone(), out.len()));
         for cut in 0..out.len() {
-            assert!(decode_uvarints(&out[..cut], values.len()).is_err(), "cut at {cut}");
+            assert!(decode_uvarints(&out[..cut], values.len(), &mut Vec::new()).is_err(), "cut at {cut}");
         }
     }
 
@@ -435,15 +485,52 @@ mod tests {
         values
             .extend((0..600).map(|index| 1_700_000_000_000_000_000 + index * 3_000_000 - (index % 7) * 1_000_000_000));
         values.extend(std::iter::repeat_n(42, 300));
-        let mut out = Vec::new();
-        put_packed(&mut out, &values);
-        assert_eq!(decode_packed(&out, values.len()).unwrap(), values);
-        for cut in 0..out.len() {
-            assert!(decode_packed(&out[..cut], values.len()).is_err(), "cut at {cut}");
+        for planes in [false, true] {
+            let mut out = Vec::new();
+            put_packed(&mut out, &values, planes);
+            let mut decoded = vec![7];
+            decode_packed(&out, values.len(), &mut decoded).unwrap();
+            assert_eq!(decoded[1..], values, "appended after what was there");
+            for cut in 0..out.len() {
+                assert!(decode_packed(&out[..cut], values.len(), &mut Vec::new()).is_err(), "cut at {cut}");
+            }
+            let mut longer = out.clone();
+            longer.push(0);
+            assert!(decode_packed(&longer, values.len(), &mut Vec::new()).is_err());
         }
-        let mut longer = out.clone();
-        longer.push(0);
-        assert!(decode_packed(&longer, values.len()).is_err());
+        // Planes of a width that is not whole bytes, and widths over 64 bits.
+        for width in [PLANES | 12, 72, PLANES | 72] {
+            let mut out = 0i64.to_le_bytes().to_vec();
+            out.push(width);
+            out.extend(std::iter::repeat_n(0, 20));
+            assert!(decode_packed(&out, 1, &mut Vec::new()).is_err(), "width byte {width}");
+            assert!(decode_packed_at(&out, 1, &[0]).is_err(), "width byte {width}");
+        }
+    }
+
+    #[test]
+    fn test_packed_reads_widths_of_any_bits() {
+        // `put_packed` writes whole bytes; the format allows any width, as here 13 and 60 bits.
+        for bits in [13usize, 60] {
+            let offsets: Vec<u64> = (0..PACK_BLOCK as u64).map(|index| index * 7919 % (1 << bits)).collect();
+            let mut out = (-5i64).to_le_bytes().to_vec();
+            out.push(bits as u8);
+            let start = out.len();
+            out.resize(start + (offsets.len() * bits).div_ceil(8) + 8, 0);
+            for (index, offset) in offsets.iter().enumerate() {
+                for bit in 0..bits {
+                    let position = index * bits + bit;
+                    out[start + position / 8] |= (((offset >> bit) & 1) as u8) << (position % 8);
+                }
+            }
+            let expected: Vec<i64> = offsets.iter().map(|&offset| offset as i64 - 5).collect();
+            let mut decoded = Vec::new();
+            decode_packed(&out, expected.len(), &mut decoded).unwrap();
+            assert_eq!(decoded, expected, "{bits} bits");
+            let rows = [0, 1, 100, PACK_BLOCK - 1];
+            let at: Vec<i64> = rows.iter().map(|&row| expected[row]).collect();
+            assert_eq!(decode_packed_at(&out, expected.len(), &rows).unwrap(), at, "{bits} bits");
+        }
     }
 
     #[test]
@@ -460,7 +547,7 @@ mod tests {
                 .map(|_| base.wrapping_add(rng.random::<u64>().checked_shr(shift).unwrap_or(0) as i64))
                 .collect();
             let mut out = Vec::new();
-            put_packed(&mut out, &values);
+            put_packed(&mut out, &values, round % 3 == 0);
             let density = [0.002, 0.05, 0.5, 1.0][round % 4];
             let rows: Vec<usize> = (0..count).filter(|_| rng.random_bool(density)).collect();
             let expected: Vec<i64> = rows.iter().map(|&row| values[row]).collect();

@@ -5,9 +5,9 @@
 //!
 //! A partition is (table, dataset, hour). Its segments, in sequence order, merge in runs of small
 //! ones (under [`SMALL_ROWS`] rows each): [`MIN_INPUTS`] of them, or two once the hour is over, up
-//! to [`MAX_ROWS`] rows. Large segments are left alone: a trace lookup decodes a matching segment's
-//! columns whole, so it slows down with segment size (measured: 13.6 ms at ~40k rows per segment,
-//! 23 ms at ~100k, 125 ms at ~330k, over 10M spans) while aggregations gained nothing measurable.
+//! to [`MAX_ROWS`] rows. Large segments are left alone: aggregations gained nothing measurable from
+//! bigger ones, and a merge holds its rows uncompressed. (Before segment format 4's row blocks a trace
+//! lookup also slowed down with segment size: 13.6 ms at ~40k rows, 125 ms at ~330k, over 10M spans.)
 //!
 //! The merged segment covers the sequence range of its inputs; an input found beside it after a
 //! crash (between writing the merged file and deleting the inputs) lies strictly inside its range,
