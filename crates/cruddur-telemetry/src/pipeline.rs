@@ -111,13 +111,10 @@ pub fn init_with_layer(config: &TelemetryConfig, app_layer: Option<AppLayer>) ->
         .with_default(LevelFilter::INFO)
         .with_targets(NOT_EXPORTED.map(|target| (target, LevelFilter::OFF)));
     // A request enters its spans dozens of times (every poll): skip the layer's per-enter work
-    // (busy/idle timing, thread and code-location attributes, attaching the span's OpenTelemetry
-    // context as the thread's current one), which cost a fifth of the throughput in
-    // bench/run-cruddur.sh. Nothing reads `opentelemetry::Context::current()`: propagation, logs
-    // and X-Ray take a span's context from the span itself (`OpenTelemetrySpanExt::context`).
+    // (busy/idle timing, thread and code-location attributes), which cost a fifth of the throughput
+    // in bench/run-cruddur.sh. Context activation stays: propagation reads the current context.
     let otel_layer = tracing_opentelemetry::layer()
         .with_tracer(provider.tracer(config.scope_name))
-        .with_context_activation(false)
         .with_tracked_inactivity(false)
         .with_threads(false)
         .with_location(false)
