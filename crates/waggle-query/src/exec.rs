@@ -225,7 +225,7 @@ impl<'p> Accumulator<'p> {
                 .map(|(&group, &bucket)| (group as usize * buckets + bucket as usize) as u32)
                 .collect()
         };
-        let groups_of_cells = |cell: u32| cell as usize / buckets;
+        let group_of_cell = |cell: u32| cell as usize / buckets;
         let states = &mut self.states;
         let counts = states.counts.as_mut_slice();
         // AVG/SUM of duration_ms over every row, the most common calculation, shares the count's
@@ -303,7 +303,7 @@ impl<'p> Accumulator<'p> {
         if plan.concurrency {
             let (times, durations) = (data.loaded_times(), data.loaded_durations());
             for (&row, &cell) in selected.iter().zip(&cells) {
-                let group = groups_of_cells(cell);
+                let group = group_of_cell(cell);
                 let start = times[row as usize];
                 let end = start.saturating_add(durations[row as usize].max(0)).min(plan.end);
                 spread_overlap(plan, &mut states.overlap, buckets, group, cell as usize, start, end);

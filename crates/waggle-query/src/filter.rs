@@ -249,10 +249,18 @@ impl Predicate {
         Some(match test {
             IntTest::Eq(value) => int_rows(column, selected, null, |number| (number == *value) != negate),
             IntTest::In(values) => int_rows(column, selected, null, |number| values.contains(&number) != negate),
-            IntTest::Compare(Comparison::Gt, value) => int_rows(column, selected, null, |number| number > *value),
-            IntTest::Compare(Comparison::Ge, value) => int_rows(column, selected, null, |number| number >= *value),
-            IntTest::Compare(Comparison::Lt, value) => int_rows(column, selected, null, |number| number < *value),
-            IntTest::Compare(Comparison::Le, value) => int_rows(column, selected, null, |number| number <= *value),
+            IntTest::Compare(Comparison::Gt, value) => {
+                int_rows(column, selected, null, |number| (number > *value) != negate)
+            }
+            IntTest::Compare(Comparison::Ge, value) => {
+                int_rows(column, selected, null, |number| (number >= *value) != negate)
+            }
+            IntTest::Compare(Comparison::Lt, value) => {
+                int_rows(column, selected, null, |number| (number < *value) != negate)
+            }
+            IntTest::Compare(Comparison::Le, value) => {
+                int_rows(column, selected, null, |number| (number <= *value) != negate)
+            }
         })
     }
 

@@ -104,9 +104,7 @@ pub(crate) trait Resolve {
 
     /// The group of a one-string key, the common breakdown: by reference, as a part has a
     /// thousand users and a query hundreds of parts.
-    fn string_group(&mut self, text: &Arc<str>) -> u32 {
-        self.group(&[KeyValue::Str(text.clone())])
-    }
+    fn string_group(&mut self, text: &Arc<str>) -> u32;
 }
 
 /// The group id of every selected row.

@@ -132,7 +132,7 @@ impl Part for SegmentPart {
     }
 
     fn open(&self) -> Result<Box<dyn PartReader + '_>> {
-        SegmentReader::open(&self.cache, &self.segment)
+        Ok(Box::new(SegmentReader::new(&self.cache, &self.segment)))
     }
 }
 
@@ -145,8 +145,8 @@ struct SegmentReader<'a> {
 }
 
 impl<'a> SegmentReader<'a> {
-    fn open(cache: &'a ColumnCache, segment: &'a Segment) -> Result<Box<dyn PartReader + 'a>> {
-        Ok(Box::new(Self { cache, segment, file: None }))
+    fn new(cache: &'a ColumnCache, segment: &'a Segment) -> Self {
+        Self { cache, segment, file: None }
     }
 
     /// A column from the cache, or decoded by `decode` from the file; `None` when the file is gone.
@@ -248,6 +248,6 @@ impl Part for HeadPart {
             columnar.iter().find(|part| part.table == self.table && part.dataset == self.info.dataset).ok_or_else(
                 || StoreError::Corrupt(format!("head chunk {} lost dataset {}", self.chunk.seq, self.info.dataset)),
             )?;
-        SegmentReader::open(&self.cache, &part.segment)
+        Ok(Box::new(SegmentReader::new(&self.cache, &part.segment)))
     }
 }
