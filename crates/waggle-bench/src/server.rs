@@ -26,6 +26,10 @@ impl Server {
                 "127.0.0.1:0",
                 "--web-addr",
                 "127.0.0.1:0",
+                "--aws-addr",
+                "127.0.0.1:0",
+                "--xray-daemon-addr",
+                "127.0.0.1:0",
             ])
             .args(["--retention-check-interval", "1h"])
             .args(flush_interval.map(|interval| ["--flush-interval", interval]).into_iter().flatten())
