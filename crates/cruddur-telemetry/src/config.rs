@@ -56,6 +56,9 @@ pub struct TelemetryConfig {
     pub console: bool,
     /// Also send AWS X-Ray segments to the daemon; `None` unless `AWS_XRAY_DAEMON_ADDRESS` is set.
     pub xray: Option<XrayConfig>,
+    /// Targets of `tracing` events that are log lines only, never span events (see
+    /// [`TelemetryConfig::with_log_only_target`]).
+    pub log_only_targets: Vec<&'static str>,
 }
 
 impl TelemetryConfig {
@@ -97,7 +100,19 @@ impl TelemetryConfig {
             otlp: otlp.then_some(protocol),
             console,
             xray: XrayConfig::from_lookup(&lookup)?,
+            log_only_targets: Vec::new(),
         })
+    }
+
+    /// Keeps `tracing` events with `target` out of the exported spans: by default an event inside
+    /// a span becomes one of its span events. For a line such as a request log, which repeats the
+    /// request span's own attributes and goes to the logs anyway, that would be a duplicate row
+    /// per request for the exporter to encode and the backend to store. Only events are meant to
+    /// use the target: a span with it would not be exported either.
+    #[must_use]
+    pub fn with_log_only_target(mut self, target: &'static str) -> Self {
+        self.log_only_targets.push(target);
+        self
     }
 }
 

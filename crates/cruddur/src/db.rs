@@ -1,9 +1,11 @@
 //! The database: SQLite (embedded, in memory or a file) or PostgreSQL through sqlx's `Any` driver.
 //!
-//! Every statement goes through [`Db`], which runs it inside a client span (`db.system`, sanitized
-//! `db.statement`), so each SQL call is a child of the request that made it. SQL is written once for
-//! both databases: `$1` placeholders (which SQLite also understands), `TEXT` timestamps in a fixed
-//! RFC 3339 form (so they sort as text), `BIGINT` counters.
+//! Every statement goes through [`Db`], which gives it a client span (`db.system`, sanitized
+//! `db.statement`), a child of the request that made it. The span opens before the statement runs
+//! and closes after it, but is never entered: nothing inside sqlx is exported, and a query is
+//! polled dozens of times, each poll entering and leaving every entered span around it. SQL is
+//! written once for both databases: `$1` placeholders (which SQLite also understands), `TEXT`
+//! timestamps in a fixed RFC 3339 form (so they sort as text), `BIGINT` counters.
 
 use std::time::Duration;
 
@@ -11,7 +13,6 @@ use cruddur_telemetry::{db_span, record_exception};
 use sqlx::any::{AnyArguments, AnyPoolOptions, AnyQueryResult, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool};
-use tracing::Instrument as _;
 
 /// A statement with its parameters bound.
 pub type AnyQuery = Query<'static, Any, AnyArguments>;
@@ -54,7 +55,7 @@ impl Db {
         bind: impl FnOnce(AnyQuery) -> AnyQuery,
     ) -> sqlx::Result<Vec<AnyRow>> {
         let span = db_span(self.system, sql);
-        let result = bind(sqlx::query(sql)).fetch_all(&self.pool).instrument(span.clone()).await;
+        let result = bind(sqlx::query(sql)).fetch_all(&self.pool).await;
         record_error(&span, result)
     }
 
@@ -65,7 +66,7 @@ impl Db {
         bind: impl FnOnce(AnyQuery) -> AnyQuery,
     ) -> sqlx::Result<Option<AnyRow>> {
         let span = db_span(self.system, sql);
-        let result = bind(sqlx::query(sql)).fetch_optional(&self.pool).instrument(span.clone()).await;
+        let result = bind(sqlx::query(sql)).fetch_optional(&self.pool).await;
         record_error(&span, result)
     }
 
@@ -76,7 +77,7 @@ impl Db {
         bind: impl FnOnce(AnyQuery) -> AnyQuery,
     ) -> sqlx::Result<AnyQueryResult> {
         let span = db_span(self.system, sql);
-        let result = bind(sqlx::query(sql)).execute(&self.pool).instrument(span.clone()).await;
+        let result = bind(sqlx::query(sql)).execute(&self.pool).await;
         record_error(&span, result)
     }
 

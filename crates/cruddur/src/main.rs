@@ -100,7 +100,8 @@ fn main() -> anyhow::Result<()> {
     // The gRPC exporter is built on, and flushed through, this runtime.
     let _runtime_context = runtime.enter();
     let telemetry = cruddur_telemetry::init_with_layer(
-        &TelemetryConfig::from_env("cruddur-backend", "cruddur")?,
+        // The request log line repeats the request span's attributes: a log line, not a span event.
+        &TelemetryConfig::from_env("cruddur-backend", "cruddur")?.with_log_only_target(cloudwatch::LOGGER),
         cloudwatch_layer,
     )?;
     let result = runtime.block_on(async {
