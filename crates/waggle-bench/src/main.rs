@@ -72,7 +72,12 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Ingest(args) => ingest(args),
         Command::Load(args) => load::load(args),
-        Command::Query(args) => query::query(args),
+        Command::Query(args) => {
+            // As `waggle serve` runs (see its serve.rs): without transparent huge pages, whose
+            // zeroing of 2 MiB on each first touch would otherwise be timed with the queries.
+            nix::sys::prctl::set_thp_disable(true)?;
+            query::query(args)
+        }
     }
 }
 
