@@ -17,7 +17,7 @@ use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
-use tracing_subscriber::{EnvFilter, Layer as _};
+use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::{OtlpProtocol, TelemetryConfig};
 use crate::console::ConsoleExporter;
@@ -107,22 +107,7 @@ pub fn init_with_layer(config: &TelemetryConfig, app_layer: Option<AppLayer>) ->
     global::set_tracer_provider(provider.clone());
     global::set_text_map_propagator(propagator());
 
-    let export_filter = Targets::new()
-        .with_default(LevelFilter::INFO)
-        .with_targets(NOT_EXPORTED.map(|target| (target, LevelFilter::OFF)))
-        .with_targets(config.log_only_targets.iter().map(|target| (*target, LevelFilter::OFF)));
-    // A request enters its spans dozens of times (every poll): skip the layer's per-enter work
-    // (busy/idle timing, thread and code-location attributes, and making the span's context the
-    // current OpenTelemetry context: nothing here reads `Context::current()`, propagation uses
-    // the span's own context). Measured with callgrind in bench/run-cruddur.sh's request: context
-    // activation alone was 3% of Cruddur's instructions per request.
-    let otel_layer = tracing_opentelemetry::layer()
-        .with_tracer(provider.tracer(config.scope_name))
-        .with_context_activation(false)
-        .with_tracked_inactivity(false)
-        .with_threads(false)
-        .with_location(false)
-        .with_filter(export_filter);
+    let otel_layer = export_layer(provider.tracer(config.scope_name), &config.log_only_targets);
     tracing_subscriber::registry().with(app_layer).with(fmt_layer).with(otel_layer).try_init()?;
     if let (Some(xray), Some(poller)) = (&config.xray, sampling_poller) {
         tracing::info!(
@@ -143,6 +128,30 @@ pub fn init_with_layer(config: &TelemetryConfig, app_layer: Option<AppLayer>) ->
         poller.start()?;
     }
     Ok(TelemetryGuard { provider: Some(provider) })
+}
+
+/// The layer turning `tracing` spans (and the events inside them, as span events) into
+/// OpenTelemetry spans, except the exporter stacks' own and the `log_only_targets` events.
+fn export_layer<S>(tracer: opentelemetry_sdk::trace::Tracer, log_only_targets: &[&'static str]) -> impl Layer<S>
+where
+    S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+{
+    let export_filter = Targets::new()
+        .with_default(LevelFilter::INFO)
+        .with_targets(NOT_EXPORTED.map(|target| (target, LevelFilter::OFF)))
+        .with_targets(log_only_targets.iter().map(|target| (*target, LevelFilter::OFF)));
+    // A request enters its spans dozens of times (every poll): skip the layer's per-enter work
+    // (busy/idle timing, thread and code-location attributes, and making the span's context the
+    // current OpenTelemetry context: nothing here reads `Context::current()`, propagation uses
+    // the span's own context). Measured with bench/run-cruddur-instructions.sh: context
+    // activation alone was 3% of Cruddur's instructions per request.
+    tracing_opentelemetry::layer()
+        .with_tracer(tracer)
+        .with_context_activation(false)
+        .with_tracked_inactivity(false)
+        .with_threads(false)
+        .with_location(false)
+        .with_filter(export_filter)
 }
 
 /// The SDK's resource (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, SDK attributes), named
@@ -170,4 +179,37 @@ fn otlp_exporter(protocol: OtlpProtocol) -> Result<opentelemetry_otlp::SpanExpor
         OtlpProtocol::Grpc => builder.with_tonic().with_protocol(Protocol::Grpc).build()?,
     };
     Ok(exporter)
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    use super::*;
+
+    #[test]
+    fn test_export_layer_keeps_log_only_events_out_of_spans() {
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder().with_simple_exporter(exporter.clone()).build();
+        let subscriber = tracing_subscriber::registry().with(export_layer(provider.tracer("test"), &["app-log"]));
+        tracing::subscriber::with_default(subscriber, || {
+            let request = tracing::info_span!("request");
+            let _entered = request.enter();
+            tracing::info!(target: "app-log", status = 200, "GET / 200");
+            tracing::warn!(target: "app::handler", "cache miss");
+            // Made inside the request but never entered, as Cruddur's SQL spans.
+            let statement = tracing::info_span!("statement");
+            drop(statement);
+        });
+        provider.force_flush().unwrap();
+        let spans = exporter.get_finished_spans().unwrap();
+        let request = spans.iter().find(|span| span.name == "request").expect("request span");
+        let events: Vec<&str> = request.events.iter().map(|event| event.name.as_ref()).collect();
+        assert_eq!(events, ["cache miss"], "the log-only line is no span event, other events are");
+        let statement = spans.iter().find(|span| span.name == "statement").expect("a span never entered is exported");
+        assert_eq!(statement.parent_span_id, request.span_context.span_id());
+        assert_eq!(statement.span_context.trace_id(), request.span_context.trace_id());
+        assert!(statement.end_time >= statement.start_time);
+    }
 }
