@@ -212,18 +212,24 @@ impl<'p> Accumulator<'p> {
         let cells: Vec<u32> = if buckets == 1 {
             // Totals only (no series, or collapsed): a row's cell is its group.
             groups
-        } else {
+        } else if self.keys.len() > REORDER_MIN_GROUPS {
             let times = data.loaded_times();
             let mut row_buckets: Vec<u32> =
                 selected.iter().map(|&row| plan.bucket_of(times[row as usize]) as u32).collect();
-            if self.keys.len() > REORDER_MIN_GROUPS {
-                reorder_by_bucket(&mut selected, &mut groups, &mut row_buckets);
-            }
+            reorder_by_bucket(&mut selected, &mut groups, &mut row_buckets);
             groups
                 .iter()
                 .zip(&row_buckets)
                 .map(|(&group, &bucket)| (group as usize * buckets + bucket as usize) as u32)
                 .collect()
+        } else {
+            // Each row's group becomes its cell in place: no vector of buckets, no new vector.
+            let times = data.loaded_times();
+            let mut cells = groups;
+            for (cell, &row) in cells.iter_mut().zip(&selected) {
+                *cell = (*cell as usize * buckets + plan.bucket_of(times[row as usize])) as u32;
+            }
+            cells
         };
         let group_of_cell = |cell: u32| cell as usize / buckets;
         let states = &mut self.states;

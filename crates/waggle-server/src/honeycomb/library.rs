@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::body::Bytes;
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -81,7 +82,8 @@ struct Data {
 pub struct QueryLibrary {
     path: Option<PathBuf>,
     data: Mutex<Data>,
-    results: Mutex<VecDeque<(String, Json)>>,
+    /// Recent results, as the JSON bodies served (serialized once, shared by every read).
+    results: Mutex<VecDeque<(String, Bytes)>>,
 }
 
 /// Why a library change failed.
@@ -156,7 +158,7 @@ impl QueryLibrary {
     }
 
     /// Keeps a result for later reads (the latest [`MAX_RESULTS`]).
-    pub fn store_result(&self, id: &str, result: Json) {
+    pub fn store_result(&self, id: &str, result: Bytes) {
         let mut results = self.results.lock();
         results.push_back((id.to_owned(), result));
         while results.len() > MAX_RESULTS {
@@ -165,7 +167,7 @@ impl QueryLibrary {
     }
 
     /// A kept result.
-    pub fn result(&self, id: &str) -> Option<Json> {
+    pub fn result(&self, id: &str) -> Option<Bytes> {
         self.results.lock().iter().find(|(result_id, _)| result_id == id).map(|(_, result)| result.clone())
     }
 
@@ -373,8 +375,8 @@ mod tests {
         assert_ne!(library.create_query("other", spec.clone()).unwrap(), id, "ids are per dataset");
         let saved = library.create_annotation("svc", "requests", "all of them", &id).unwrap();
         let result_id = library.record_run(entry(&id)).unwrap();
-        library.store_result(&result_id, json!({"results": []}));
-        assert_eq!(library.result(&result_id), Some(json!({"results": []})));
+        library.store_result(&result_id, Bytes::from_static(br#"{"results":[]}"#));
+        assert_eq!(library.result(&result_id).as_deref(), Some(&br#"{"results":[]}"#[..]));
         assert!(matches!(library.create_annotation("svc", "requests", "", &id), Err(LibraryError::Invalid(_))));
         assert!(matches!(library.create_annotation("other", "x", "", &id), Err(LibraryError::Invalid(_))));
         assert!(matches!(library.create_annotation("svc", "x", "", "nope"), Err(LibraryError::Invalid(_))));

@@ -8,12 +8,13 @@ pub mod library;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
+use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json_, json};
 use waggle_model::SignalTable;
 use waggle_query::spec::QuerySpec;
@@ -351,30 +352,49 @@ async fn result_create(
             duration_ms,
             results: result.results.len(),
         };
-        let data = serde_json::to_value(&result).expect("result serializes");
         let result_id = if request.record_history {
             state.library.record_run(entry)?
         } else {
             library::QueryLibrary::result_id(&request.query_id)
         };
-        let body = result_json(&result_id, &request.query_id, &dataset, data);
+        // Serialized once, straight from the result (no intermediate JSON tree), and kept as is
+        // for `GET /1/query_results/{dataset}/{id}`.
+        let body = ResultBody {
+            id: &result_id,
+            query_id: &request.query_id,
+            complete: true,
+            data: &result,
+            links: ResultLinks {
+                query_url: format!("/query?dataset={dataset}&query_id={}", request.query_id),
+                graph_image_url: "",
+            },
+        };
+        let body = Bytes::from(serde_json::to_vec(&body).expect("result serializes"));
         state.library.store_result(&result_id, body.clone());
-        Ok((StatusCode::CREATED, Json(body)).into_response())
+        Ok((StatusCode::CREATED, json_bytes(body)).into_response())
     })
     .await
 }
 
-fn result_json(result_id: &str, query_id: &str, dataset: &str, data: Json_) -> Json_ {
-    json!({
-        "id": result_id,
-        "query_id": query_id,
-        "complete": true,
-        "data": data,
-        "links": {
-            "query_url": format!("/query?dataset={dataset}&query_id={query_id}"),
-            "graph_image_url": "",
-        },
-    })
+/// Honeycomb's query result: `{"id", "query_id", "complete", "data", "links"}`.
+#[derive(Serialize)]
+struct ResultBody<'a> {
+    id: &'a str,
+    query_id: &'a str,
+    complete: bool,
+    data: &'a waggle_query::QueryResult,
+    links: ResultLinks,
+}
+
+#[derive(Serialize)]
+struct ResultLinks {
+    query_url: String,
+    graph_image_url: &'static str,
+}
+
+/// A JSON body already serialized.
+fn json_bytes(body: Bytes) -> impl IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], body)
 }
 
 async fn result_get(
@@ -384,7 +404,7 @@ async fn result_get(
     let body = state.library.result(&id).ok_or_else(|| {
         HoneycombError::not_found(format!("no query result {id}: results are kept for the latest 256 runs"))
     })?;
-    Ok(Json(body).into_response())
+    Ok(json_bytes(body).into_response())
 }
 
 #[derive(Debug, Deserialize)]
