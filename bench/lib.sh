@@ -9,6 +9,9 @@
 #   stop PID            asks a process started by `background` to stop (SIGTERM) and waits for it
 #   address_in LOG LABEL PID  waits for `LABEL http://ADDR` in a server's LOG; prints ADDR
 #   bench_venv          installs bench/requirements.txt into bench/.venv (once per change); sets $python
+#   debian_package CMD [PACKAGE]  installs Debian's PACKAGE (default CMD) with apt-get when CMD is missing
+#   cruddur_telemetry MODE OTLP_ADDR  sets $telemetry to the OTEL_* variables of a Cruddur benchmark
+#                       mode: off, otlp (exporting to waggle at OTLP_ADDR) or sampled-off
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -97,4 +100,28 @@ address_in() {
     tail -n 20 "$log" >&2
     echo "run-$bench_name: $log names no '$label' address" >&2
     exit 1
+}
+
+debian_package() {
+    local command="$1" package="${2:-$1}" as_root=()
+    command -v "$command" >/dev/null && return
+    echo "==> apt-get install $package" >&2
+    [ "$(id -u)" = 0 ] || as_root=(sudo)
+    if ! "${as_root[@]}" apt-get install -y -qq "$package" >"$work/apt.log" 2>&1; then
+        logged "$work/apt.log" "${as_root[@]}" apt-get update -qq >&2
+        logged "$work/apt.log" env DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq "$package" >&2
+    fi
+}
+
+cruddur_telemetry() {
+    case "$1" in
+        off) telemetry=(OTEL_SDK_DISABLED=true) ;;
+        otlp | sampled-off)
+            # What `waggle up` sets (crates/waggle/src/demo.rs), less CRUDDUR_DEMO.
+            telemetry=(OTEL_SERVICE_NAME=cruddur-backend OTEL_EXPORTER_OTLP_ENDPOINT="http://$2"
+                OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=local OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)
+            [ "$1" = otlp ] || telemetry+=(OTEL_TRACES_SAMPLER=always_off)
+            ;;
+        *) echo "run-$bench_name: unknown mode $1 (off, otlp, sampled-off)" >&2; exit 1 ;;
+    esac
 }

@@ -25,15 +25,7 @@ while read -r name; do unset "$name"; done < <(compgen -e | grep '^OTEL_' || tru
 
 build_release cruddur
 
-if ! command -v valgrind >/dev/null; then
-    echo "==> apt-get install valgrind" >&2
-    as_root=()
-    [ "$(id -u)" = 0 ] || as_root=(sudo)
-    if ! "${as_root[@]}" apt-get install -y -qq valgrind >"$work/apt.log" 2>&1; then
-        logged "$work/apt.log" "${as_root[@]}" apt-get update -qq >&2
-        logged "$work/apt.log" env DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq valgrind >&2
-    fi
-fi
+debian_package valgrind
 
 # send URL N: N sequential requests on one keep-alive connection, as the demo user.
 send() {
@@ -60,16 +52,7 @@ database_url="sqlite://$work/cruddur.db?mode=rwc"
 printf '| mode | instructions / request | vs %s |\n|---|---|---|\n' "${modes[0]}"
 first=""
 for mode in "${modes[@]}"; do
-    telemetry=()
-    case "$mode" in
-        off) telemetry=(OTEL_SDK_DISABLED=true) ;;
-        otlp | sampled-off)
-            telemetry=(OTEL_SERVICE_NAME=cruddur-backend OTEL_EXPORTER_OTLP_ENDPOINT="http://$waggle_otlp"
-                OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=local OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)
-            [ "$mode" = otlp ] || telemetry+=(OTEL_TRACES_SAMPLER=always_off)
-            ;;
-        *) echo "run-cruddur-instructions: unknown mode $mode (off, otlp, sampled-off)" >&2; exit 1 ;;
-    esac
+    cruddur_telemetry "$mode" "$waggle_otlp"
     echo "==> $mode: $warmup requests, then $requests counted" >&2
     out="$work/callgrind-$mode.out"
     background "$work/cruddur-$mode.log" env RUST_LOG=info,sqlx=warn "${telemetry[@]}" \

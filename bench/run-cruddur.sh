@@ -34,15 +34,7 @@ while read -r name; do unset "$name"; done < <(compgen -e | grep '^OTEL_' || tru
 
 build_release cruddur
 
-if ! command -v wrk >/dev/null; then
-    echo "==> apt-get install wrk" >&2
-    as_root=()
-    [ "$(id -u)" = 0 ] || as_root=(sudo)
-    if ! "${as_root[@]}" apt-get install -y -qq wrk >"$work/apt.log" 2>&1; then
-        logged "$work/apt.log" "${as_root[@]}" apt-get update -qq >&2
-        logged "$work/apt.log" env DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq wrk >&2
-    fi
-fi
+debian_package wrk
 
 # Rows waggle holds, over every dataset (the OTLP receiver has acknowledged them: they are in the WAL).
 waggle_rows() {
@@ -71,17 +63,8 @@ waggle_web="$(address_in "$work/waggle.log" "Web + API" "$waggle_pid")"
 
 # start_cruddur MODE LOG: cruddur on free ports with MODE's telemetry; sets $pid and $url.
 start_cruddur() {
-    local telemetry=()
-    case "$1" in
-        off) telemetry=(OTEL_SDK_DISABLED=true) ;;
-        otlp | sampled-off)
-            # What `waggle up` sets (crates/waggle/src/demo.rs), less CRUDDUR_DEMO.
-            telemetry=(OTEL_SERVICE_NAME=cruddur-backend OTEL_EXPORTER_OTLP_ENDPOINT="http://$waggle_otlp"
-                OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=local OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)
-            [ "$1" = otlp ] || telemetry+=(OTEL_TRACES_SAMPLER=always_off)
-            ;;
-        *) echo "run-cruddur: unknown mode $1 (off, otlp, sampled-off)" >&2; exit 1 ;;
-    esac
+    local telemetry
+    cruddur_telemetry "$1" "$waggle_otlp"
     background "$2" env RUST_LOG=info,sqlx=warn "${telemetry[@]}" "$release/cruddur" \
         --backend-addr 127.0.0.1:0 --frontend-addr 127.0.0.1:0 --database-url "$database_url"
     url="http://$(address_in "$2" "backend=" "$pid")/api/activities/home"

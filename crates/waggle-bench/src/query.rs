@@ -69,8 +69,8 @@ impl Work {
         }
     }
 
-    /// Runs once and serializes the answer to JSON text, as waggle's HTTP API does; returns the
-    /// answer (a trace as its sorted span ids), read back from that text.
+    /// Runs once and serializes the answer to JSON text, as waggle's HTTP API does; a query's
+    /// answer is that text, a trace's its sorted span ids.
     fn run(&self, store: &dyn Store, now_unix_nano: i64) -> Result<Answer> {
         match self {
             Work::Query { dataset, spec, series } => {
