@@ -7,11 +7,20 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 /// A client span for one statement against `db_system` (`sqlite`, `postgresql`), named
-/// `{OPERATION} {table}` (`SELECT activities`).
-pub fn db_span(db_system: &'static str, sql: &str) -> tracing::Span {
+/// `{OPERATION} {table}` (`SELECT activities`), a child of `parent` (default: the current span).
+pub fn db_span(db_system: &'static str, sql: &str, parent: Option<&tracing::Span>) -> tracing::Span {
     let described = describe(sql);
     let (name, sanitized) = (&described.0, &described.1);
+    let current;
+    let parent = match parent {
+        Some(parent) => parent,
+        None => {
+            current = tracing::Span::current();
+            &current
+        }
+    };
     tracing::info_span!(
+        parent: parent,
         "db statement",
         otel.name = %name,
         otel.kind = "client",

@@ -13,7 +13,6 @@ use cruddur_telemetry::xray;
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
-use tracing::Instrument as _;
 use tracing::field::Empty;
 
 use crate::clock;
@@ -131,8 +130,9 @@ pub async fn activities_home(State(state): State<AppState>) -> ApiResult<Json<Ve
     let span = tracing::info_span!("home-activities-mock-data", app.now = %now, app.result_length = Empty);
     xray::put_metadata(&span, "now", now.as_str());
     let params = [now];
+    // The SQL spans are the custom span's children without it being entered on every poll.
     let activities = load_feed(
-        &state.db,
+        &state.db.in_span(&span),
         select_activities!(
             "WHERE a.reply_to_activity_uuid IS NULL AND a.expires_at > $1 ",
             "ORDER BY a.created_at DESC LIMIT 50"
@@ -143,7 +143,6 @@ pub async fn activities_home(State(state): State<AppState>) -> ApiResult<Json<Ve
         ),
         &params,
     )
-    .instrument(span.clone())
     .await?;
     span.record("app.result_length", activities.len() as i64);
     xray::put_metadata(&span, "results-size", activities.len());

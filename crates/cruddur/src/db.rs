@@ -27,6 +27,8 @@ pub struct Db {
     pool: AnyPool,
     /// `db.system` of the spans: `sqlite` or `postgresql`.
     system: &'static str,
+    /// Parent of the statements' spans; `None`: the current span.
+    parent: Option<tracing::Span>,
 }
 
 impl Db {
@@ -40,7 +42,13 @@ impl Db {
         } else {
             AnyPoolOptions::new().max_connections(8).acquire_timeout(Duration::from_secs(5))
         };
-        Ok(Self { pool: options.connect(url).await?, system })
+        Ok(Self { pool: options.connect(url).await?, system, parent: None })
+    }
+
+    /// This database, with its statements' spans children of `span`, which need not be entered:
+    /// entering a span around a query costs on every poll of it.
+    pub fn in_span(&self, span: &tracing::Span) -> Self {
+        Self { parent: Some(span.clone()), ..self.clone() }
     }
 
     /// `db.system` of this database.
@@ -54,7 +62,7 @@ impl Db {
         sql: &'static str,
         bind: impl FnOnce(AnyQuery) -> AnyQuery,
     ) -> sqlx::Result<Vec<AnyRow>> {
-        let span = db_span(self.system, sql);
+        let span = db_span(self.system, sql, self.parent.as_ref());
         let result = bind(sqlx::query(sql)).fetch_all(&self.pool).await;
         record_error(&span, result)
     }
@@ -65,7 +73,7 @@ impl Db {
         sql: &'static str,
         bind: impl FnOnce(AnyQuery) -> AnyQuery,
     ) -> sqlx::Result<Option<AnyRow>> {
-        let span = db_span(self.system, sql);
+        let span = db_span(self.system, sql, self.parent.as_ref());
         let result = bind(sqlx::query(sql)).fetch_optional(&self.pool).await;
         record_error(&span, result)
     }
@@ -76,7 +84,7 @@ impl Db {
         sql: &'static str,
         bind: impl FnOnce(AnyQuery) -> AnyQuery,
     ) -> sqlx::Result<AnyQueryResult> {
-        let span = db_span(self.system, sql);
+        let span = db_span(self.system, sql, self.parent.as_ref());
         let result = bind(sqlx::query(sql)).execute(&self.pool).await;
         record_error(&span, result)
     }
