@@ -234,17 +234,17 @@ impl<'p> Accumulator<'p> {
         let group_of_cell = |cell: u32| cell as usize / buckets;
         let states = &mut self.states;
         let counts = states.counts.as_mut_slice();
-        // AVG/SUM of duration_ms over every row, the most common calculation, shares the count's
-        // pass over the cells (row = position: `selected` is every row, ascending).
+        // AVG/SUM of duration_ms alone, the most common calculation, shares the count's pass over
+        // the cells. A row's duration is read through `selected`, never by position: the rows may
+        // have been reordered by time bucket above.
         let mut counted = false;
         if let [column] = plan.moments.as_slice()
             && let ColumnView::DurationsMs(nanos) = data.view(column)
-            && selected.len() == nanos.len()
         {
             let moments = &mut states.moments[0];
-            for (&nanos, &cell) in nanos.iter().zip(&cells) {
+            for (&row, &cell) in selected.iter().zip(&cells) {
                 counts[cell as usize] += 1;
-                moments[cell as usize].add_nanos(nanos);
+                moments[cell as usize].add_nanos(nanos[row as usize]);
             }
             counted = true;
         } else {

@@ -477,6 +477,53 @@ fn test_many_groups_collapse_then_series_of_the_kept_groups() {
 }
 
 #[test]
+fn test_series_of_many_groups_visited_bucket_by_bucket() {
+    // 100 groups (over the engine's threshold for reordering a part's rows by time bucket) over 10
+    // buckets of 2 s, rows out of time order: every (group, bucket) cell gets its own rows' count
+    // and sum.
+    let second = |index: i64| (index * 7919 % 2000) / 100;
+    let events: Vec<Event> = (0..2000)
+        .map(|index| {
+            span(
+                "api",
+                index,
+                index,
+                None,
+                BASE * SECOND + second(index as i64) * SECOND,
+                (index as i64 % 7 + 1) * MS,
+                &[("g", Value::Int(index as i64 % 100))],
+            )
+        })
+        .collect();
+    let mut expected = std::collections::BTreeMap::new();
+    for index in 0..2000_i64 {
+        let cell = expected.entry((index % 100, second(index) / 2)).or_insert((0_u64, 0.0_f64));
+        cell.0 += 1;
+        cell.1 += (index % 7 + 1) as f64;
+    }
+    // In the head, rows stay in the order they came: their parts are not in time order.
+    let test = store_with(Vec::new(), events);
+    let result = run(
+        &test.store,
+        "api",
+        json!({"breakdowns": ["g"], "calculations": [{"op": "COUNT"}, {"op": "SUM", "column": "duration_ms"}],
+            "limit": 1000, "start_time": BASE, "end_time": BASE + 20, "granularity": 2}),
+    );
+    assert_eq!(result.meta.num_groups, 100);
+    let mut times: Vec<&str> = result.series.iter().map(|point| point.time.as_str()).collect();
+    times.sort_unstable();
+    times.dedup();
+    assert_eq!(times.len(), 10);
+    let mut actual = std::collections::BTreeMap::new();
+    for point in result.series.iter().filter(|point| point.data["COUNT"].as_u64() != Some(0)) {
+        let bucket = times.binary_search(&point.time.as_str()).unwrap() as i64;
+        let cell = (point.data["g"].as_i64().unwrap(), bucket);
+        actual.insert(cell, (point.data["COUNT"].as_u64().unwrap(), point.data["SUM(duration_ms)"].as_f64().unwrap()));
+    }
+    assert_eq!(actual, expected);
+}
+
+#[test]
 fn test_invalid_specs_are_bad_requests() {
     let test = split_store(Vec::new());
     let bad = spec(json!({"filters": [{"column": "a", "op": "=="}]}));
