@@ -212,22 +212,15 @@ impl<'p> Accumulator<'p> {
         let cells: Vec<u32> = if buckets == 1 {
             // Totals only (no series, or collapsed): a row's cell is its group.
             groups
-        } else if self.keys.len() > REORDER_MIN_GROUPS {
-            let times = data.loaded_times();
-            let mut row_buckets: Vec<u32> =
-                selected.iter().map(|&row| plan.bucket_of(times[row as usize]) as u32).collect();
-            reorder_by_bucket(&mut selected, &mut groups, &mut row_buckets);
-            groups
-                .iter()
-                .zip(&row_buckets)
-                .map(|(&group, &bucket)| (group as usize * buckets + bucket as usize) as u32)
-                .collect()
         } else {
-            // Each row's group becomes its cell in place: no vector of buckets, no new vector.
+            // Each row's group becomes its cell (group and time bucket) in place.
             let times = data.loaded_times();
             let mut cells = groups;
             for (cell, &row) in cells.iter_mut().zip(&selected) {
                 *cell = (*cell as usize * buckets + plan.bucket_of(times[row as usize])) as u32;
+            }
+            if self.keys.len() > REORDER_MIN_GROUPS {
+                reorder_by_bucket(&mut selected, &mut cells, buckets);
             }
             cells
         };
@@ -342,27 +335,33 @@ fn buckets_needed(plan: &Plan, buckets: usize) -> bool {
 /// With more groups than this, a part's rows are visited bucket by bucket.
 const REORDER_MIN_GROUPS: usize = 64;
 
-/// Orders rows by time bucket (stably). Rows of many groups spread over many buckets touch cells
-/// all over memory, a cache miss per row; bucket by bucket, the cells in use fit in cache.
-fn reorder_by_bucket(selected: &mut Vec<u32>, groups: &mut Vec<u32>, row_buckets: &mut Vec<u32>) {
-    let (Some(&low), Some(&high)) = (row_buckets.iter().min(), row_buckets.iter().max()) else { return };
+/// Orders rows by time bucket (stably), the bucket of a cell being `cell % buckets`. Rows of many
+/// groups spread over many buckets touch cells all over memory, a cache miss per row; bucket by
+/// bucket, the cells in use fit in cache.
+fn reorder_by_bucket(selected: &mut Vec<u32>, cells: &mut Vec<u32>, buckets: usize) {
+    let bucket_of = |cell: u32| cell as usize % buckets;
+    let (Some(low), Some(high)) =
+        (cells.iter().map(|&cell| bucket_of(cell)).min(), cells.iter().map(|&cell| bucket_of(cell)).max())
+    else {
+        return;
+    };
     if low == high {
         return;
     }
-    let mut starts = vec![0usize; (high - low) as usize + 2];
-    for &bucket in row_buckets.iter() {
-        starts[(bucket - low) as usize + 1] += 1;
+    let mut starts = vec![0usize; high - low + 2];
+    for &cell in cells.iter() {
+        starts[bucket_of(cell) - low + 1] += 1;
     }
     for index in 1..starts.len() {
         starts[index] += starts[index - 1];
     }
-    let mut order = vec![0u32; row_buckets.len()];
-    for (position, &bucket) in row_buckets.iter().enumerate() {
-        let slot = &mut starts[(bucket - low) as usize];
+    let mut order = vec![0u32; cells.len()];
+    for (position, &cell) in cells.iter().enumerate() {
+        let slot = &mut starts[bucket_of(cell) - low];
         order[*slot] = position as u32;
         *slot += 1;
     }
-    for values in [selected, groups, row_buckets] {
+    for values in [selected, cells] {
         *values = order.iter().map(|&position| values[position as usize]).collect();
     }
 }
