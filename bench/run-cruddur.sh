@@ -15,8 +15,10 @@
 # CONNECTIONS=16 and THREADS=1 of wrk, MODES="off otlp sampled-off", DB=file (a SQLite file, pooled
 # connections; DB=memory is cruddur's default in-memory SQLite, one connection that serialises every
 # query), NICE=-10 runs waggle, cruddur and wrk at that priority (root only; on a machine shared with
-# other work, so that it takes less of their CPU), KEEP=1 keeps the temporary directory (wrk outputs,
-# logs, waggle's data).
+# other work, so that it takes less of their CPU), PIN=1 runs cruddur on CPU 0 and waggle and wrk
+# on the other CPUs (taskset; at least 2 CPUs): the app's cores are then its own, as they are when
+# its spans go to Honeycomb, so the overhead measured is the app's, and waggle's ingest shows only
+# in its own CPU column. KEEP=1 keeps the temporary directory (wrk outputs, logs, waggle's data).
 set -euo pipefail
 
 bench_name=cruddur
@@ -48,6 +50,14 @@ cpu_ticks() {
     sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
 }
 
+app_cpus=() rest_cpus=()
+if [ "${PIN:-0}" = 1 ]; then
+    cpus="$(nproc)"
+    [ "$cpus" -ge 2 ] || { echo "run-cruddur: PIN=1 needs at least 2 CPUs, this machine has $cpus" >&2; exit 1; }
+    app_cpus=(taskset -c 0) rest_cpus=(taskset -c "1-$((cpus - 1))")
+    echo "==> pinned: cruddur on CPU 0; waggle and wrk on CPUs 1-$((cpus - 1))" >&2
+fi
+
 if [ "${NICE:-0}" != 0 ]; then
     echo "==> renice $NICE (waggle, cruddur and wrk)" >&2
     renice -n "$NICE" -p $$ >/dev/null
@@ -55,7 +65,7 @@ fi
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 echo "==> waggle serve" >&2
-background "$work/waggle.log" env RUST_LOG=warn "$waggle" serve --data-dir "$work/data" \
+background "$work/waggle.log" "${rest_cpus[@]}" env RUST_LOG=warn "$waggle" serve --data-dir "$work/data" \
     --otlp-grpc-addr 127.0.0.1:0 --otlp-http-addr 127.0.0.1:0 --web-addr 127.0.0.1:0 --retention-check-interval 1h
 waggle_pid="$pid"
 waggle_otlp="$(address_in "$work/waggle.log" "OTLP/HTTP" "$waggle_pid")"
@@ -65,13 +75,13 @@ waggle_web="$(address_in "$work/waggle.log" "Web + API" "$waggle_pid")"
 start_cruddur() {
     local telemetry
     cruddur_telemetry "$1" "$waggle_otlp"
-    background "$2" env RUST_LOG=info,sqlx=warn "${telemetry[@]}" "$release/cruddur" \
+    background "$2" "${app_cpus[@]}" env RUST_LOG=info,sqlx=warn "${telemetry[@]}" "$release/cruddur" \
         --backend-addr 127.0.0.1:0 --frontend-addr 127.0.0.1:0 --database-url "$database_url"
     url="http://$(address_in "$2" "backend=" "$pid")/api/activities/home"
 }
 
 load() {
-    wrk -t"$threads" -c"$connections" -d"$1s" --latency -H 'X-Cruddur-User: andrewbrown' "$url"
+    "${rest_cpus[@]}" wrk -t"$threads" -c"$connections" -d"$1s" --latency -H 'X-Cruddur-User: andrewbrown' "$url"
 }
 
 echo "==> database ($database_url), seeded by a cruddur with telemetry off" >&2

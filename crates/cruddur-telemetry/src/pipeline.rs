@@ -144,13 +144,16 @@ where
     // (busy/idle timing, thread and code-location attributes, and making the span's context the
     // current OpenTelemetry context: nothing here reads `Context::current()`, propagation uses
     // the span's own context). Measured with bench/run-cruddur-instructions.sh: context
-    // activation alone was 3% of Cruddur's instructions per request.
+    // activation alone was 3% of Cruddur's instructions per request. The Rust module path
+    // (`target`) is no attribute either: every span would carry it, converted, encoded and
+    // stored, for a name that means nothing to Honeycomb or X-Ray users.
     tracing_opentelemetry::layer()
         .with_tracer(tracer)
         .with_context_activation(false)
         .with_tracked_inactivity(false)
         .with_threads(false)
         .with_location(false)
+        .with_target(false)
         .with_filter(export_filter)
 }
 
