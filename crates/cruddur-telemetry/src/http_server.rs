@@ -62,6 +62,18 @@ fn request_span(request: &Request) -> tracing::Span {
         Some(route) => format!("{method} {route}"),
         None => method.to_owned(),
     };
+    // The host the client asked for (HTTP/2's authority, else `Host`): X-Ray's dynamic naming and
+    // sampling rules match on it.
+    let authority = request.uri().authority().cloned().or_else(|| {
+        request.headers().get(http::header::HOST).and_then(|host| host.to_str().ok()?.parse::<Authority>().ok())
+    });
+    let server_address =
+        authority.as_ref().map(|authority| authority.host().trim_start_matches('[').trim_end_matches(']'));
+    let client_address =
+        request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(peer)| peer.ip().to_string());
+    let user_agent = request.headers().get(http::header::USER_AGENT).and_then(|value| value.to_str().ok());
+    // Known attributes are given at creation (an absent one is not recorded): each later
+    // `record` is another pass through every layer.
     let span = tracing::info_span!(
         "http request",
         otel.name = %name,
@@ -70,29 +82,12 @@ fn request_span(request: &Request) -> tracing::Span {
         http.route = route,
         url.path = request.uri().path(),
         url.scheme = "http",
-        server.address = Empty,
-        server.port = Empty,
-        client.address = Empty,
-        user_agent.original = Empty,
+        server.address = server_address,
+        server.port = authority.as_ref().and_then(Authority::port_u16).map(i64::from),
+        client.address = client_address.as_deref(),
+        user_agent.original = user_agent,
         http.response.status_code = Empty,
     );
-    // The host the client asked for (HTTP/2's authority, else `Host`): X-Ray's dynamic naming and
-    // sampling rules match on it.
-    let authority = request.uri().authority().cloned().or_else(|| {
-        request.headers().get(http::header::HOST).and_then(|host| host.to_str().ok()?.parse::<Authority>().ok())
-    });
-    if let Some(authority) = authority {
-        span.record("server.address", authority.host().trim_start_matches('[').trim_end_matches(']'));
-        if let Some(port) = authority.port_u16() {
-            span.record("server.port", i64::from(port));
-        }
-    }
-    if let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
-        span.record("client.address", peer.ip().to_string());
-    }
-    if let Some(agent) = request.headers().get(http::header::USER_AGENT).and_then(|value| value.to_str().ok()) {
-        span.record("user_agent.original", agent);
-    }
     // Fails only when no OpenTelemetry layer is installed (telemetry off): nothing to link then.
     let _ = span.set_parent(extract_context(request.headers()));
     span
