@@ -1,7 +1,7 @@
 """The Markdown report of bench/run-cruddur.sh: Cruddur's throughput and latency per telemetry mode.
 
 Reads the script's table of measurements (one row per mode and run: the wrk outputs of the warm-up
-and of the measured run, the CPU ticks cruddur and waggle used during the measured run, the rows
+and of the measured run, the CPU ticks cruddur (user and system) and waggle used during the measured run, the rows
 waggle gained while that cruddur ran, and cruddur's log) and prints a table of medians over the
 runs, the throughput overhead of exporting (otlp) against telemetry off, and what waggle received.
 """
@@ -58,6 +58,11 @@ def dropped_spans(log_path):
     return sum(int(count) for count in counts)
 
 
+def per_request_us(results, seconds):
+    """Median over the runs of `seconds(run)` (cruddur's CPU time) per measured request, in µs."""
+    return statistics.median(seconds(r) / r["requests"] * 1e6 for r in results)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("measures", help="measures.tsv written by run-cruddur.sh")
@@ -73,7 +78,8 @@ def main():
                 **measured,
                 "sent": measured["requests"] + warmup["requests"],
                 "errors": measured["errors"] + warmup["errors"],
-                "cruddur_s": int(row["cruddur_ticks"]) / args.ticks_per_second,
+                "user_s": int(row["cruddur_user_ticks"]) / args.ticks_per_second,
+                "system_s": int(row["cruddur_system_ticks"]) / args.ticks_per_second,
                 "waggle_s": int(row["waggle_ticks"]) / args.ticks_per_second,
                 "rows": int(row["rows"]),
                 "dropped": dropped_spans(row["log"]),
@@ -83,19 +89,21 @@ def main():
     base = by_mode.get("off")
     base_rps = statistics.median(r["rps"] for r in base) if base else None
     print(
-        "| mode | requests/s | p50 ms | p99 ms | throughput vs off | cruddur CPU µs / request "
+        "| mode | requests/s | p50 ms | p99 ms | throughput vs off | cruddur CPU µs / request (user + system) "
         "| waggle CPU, % of a core |"
     )
     print("|---|---|---|---|---|---|---|")
     for mode, results in by_mode.items():
         rps = statistics.median(r["rps"] for r in results)
         ratio = f"{rps / base_rps:.3f}" if base_rps else ""
-        cpu_us = statistics.median(r["cruddur_s"] / r["requests"] * 1e6 for r in results)
+        total = per_request_us(results, lambda r: r["user_s"] + r["system_s"])
+        user, system = per_request_us(results, lambda r: r["user_s"]), per_request_us(results, lambda r: r["system_s"])
+        cpu_us = f"{total:.0f} ({user:.0f} + {system:.0f})"
         waggle = statistics.median(r["waggle_s"] / args.seconds * 100 for r in results)
         print(
             f"| {MODES.get(mode, mode)} | {spread([r['rps'] for r in results])} "
             f"| {statistics.median(r['p50'] for r in results):.2f} "
-            f"| {statistics.median(r['p99'] for r in results):.2f} | {ratio} | {cpu_us:.0f} | {waggle:.1f} |"
+            f"| {statistics.median(r['p99'] for r in results):.2f} | {ratio} | {cpu_us} | {waggle:.1f} |"
         )
     print()
     runs = max(len(results) for results in by_mode.values())

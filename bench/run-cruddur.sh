@@ -3,8 +3,9 @@
 # telemetry off and with its spans exported to a real waggle, measured by `wrk` (Debian's package,
 # installed with apt-get when missing) in a separate process. Builds release waggle and cruddur,
 # starts `waggle serve` on a fresh data directory, then for each run and each mode, in turn, starts
-# cruddur, warms it up, measures, stops it (it flushes its last spans) and counts what waggle
-# received (`GET /api/datasets`). bench/report_cruddur.py prints a Markdown table. About 4 minutes
+# cruddur, warms it up, measures (and reads cruddur's user and system CPU time and waggle's CPU
+# time from /proc), stops it (it flushes its last spans) and counts what waggle received
+# (`GET /api/datasets`). bench/report_cruddur.py prints a Markdown table. About 4 minutes
 # after the build.
 #
 # Modes: off (OTEL_SDK_DISABLED=true), otlp (batch export over OTLP/HTTP protobuf to waggle, as
@@ -50,6 +51,11 @@ cpu_ticks() {
     sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
 }
 
+# User and system CPU time of a process so far, in clock ticks: "user system".
+cpu_ticks_split() {
+    sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12, $13 }'
+}
+
 app_cpus=() rest_cpus=()
 if [ "${PIN:-0}" = 1 ]; then
     cpus="$(nproc)"
@@ -90,20 +96,23 @@ stop "$pid"
 
 echo "==> wrk -t$threads -c$connections, ${warmup} s warm-up + ${seconds} s, $runs runs of: ${modes[*]}" >&2
 measures="$work/measures.tsv"
-printf 'mode\trun\twarmup\tmeasured\tcruddur_ticks\twaggle_ticks\trows\tlog\n' >"$measures"
+printf 'mode\trun\twarmup\tmeasured\tcruddur_user_ticks\tcruddur_system_ticks\twaggle_ticks\trows\tlog\n' \
+    >"$measures"
 for ((run = 1; run <= runs; run++)); do
     for mode in "${modes[@]}"; do
         rows_before="$(waggle_rows)"
         start_cruddur "$mode" "$work/cruddur-$mode-$run.log"
         load "$warmup" >"$work/warmup-$mode-$run.txt"
-        cruddur_cpu="$(cpu_ticks "$pid")" waggle_cpu="$(cpu_ticks "$waggle_pid")"
+        read -r user_before system_before < <(cpu_ticks_split "$pid")
+        waggle_cpu="$(cpu_ticks "$waggle_pid")"
         load "$seconds" >"$work/wrk-$mode-$run.txt"
-        cruddur_cpu="$(($(cpu_ticks "$pid") - cruddur_cpu))" waggle_cpu="$(($(cpu_ticks "$waggle_pid") - waggle_cpu))"
+        read -r user_after system_after < <(cpu_ticks_split "$pid")
+        waggle_cpu="$(($(cpu_ticks "$waggle_pid") - waggle_cpu))"
         stop "$pid"
         rows="$(($(waggle_rows) - rows_before))"
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$run" "$work/warmup-$mode-$run.txt" \
-            "$work/wrk-$mode-$run.txt" "$cruddur_cpu" "$waggle_cpu" "$rows" "$work/cruddur-$mode-$run.log" \
-            >>"$measures"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$mode" "$run" "$work/warmup-$mode-$run.txt" \
+            "$work/wrk-$mode-$run.txt" "$((user_after - user_before))" "$((system_after - system_before))" \
+            "$waggle_cpu" "$rows" "$work/cruddur-$mode-$run.log" >>"$measures"
         echo "    run $run $mode: $(grep -h 'Requests/sec' "$work/wrk-$mode-$run.txt"), waggle +$rows rows," \
             "load average $(cut -d' ' -f1 /proc/loadavg)" >&2
     done
