@@ -97,10 +97,14 @@ export function Heatmap({ shaped, calc, column, selection, onPick }: {
             const exp = Math.log2(row.lower);
             return Math.abs(exp - Math.round(exp)) < 1e-6 && (grid.rows.length < 24 || Math.round(exp) % 2 === 0);
           },
+          // A row is labelled with its lower bound, so the label sits on the row's lower edge
+          // (ECharts centres category labels on their row): padding as tall as a row above the
+          // text moves its middle down by half a row. The zero row's "0" stays centred.
           formatter: (value: string) => {
             const row = grid.rows[Number(value)];
-            return row.upper <= 0 ? "0" : format(row.lower);
+            return row.upper <= 0 ? "0" : `{edge|${format(row.lower)}}`;
           },
+          rich: { edge: { padding: [(HEIGHT - GRID.top - GRID.bottom) / Math.max(1, grid.rows.length), 0, 0, 0] } },
         },
         axisTick: { show: false },
         axisLine: { show: false },
