@@ -1,9 +1,10 @@
 """The Markdown report of bench/run-cruddur.sh: Cruddur's throughput and latency per telemetry mode.
 
 Reads the script's table of measurements (one row per mode and run: the wrk outputs of the warm-up
-and of the measured run, the CPU ticks cruddur (user and system) and waggle used during the measured run, the rows
-waggle gained while that cruddur ran, and cruddur's log) and prints a table of medians over the
-runs, the throughput overhead of exporting (otlp) against telemetry off, and what waggle received.
+and of the measured run, the CPU ticks cruddur (user and system) and waggle used during the
+measured run, the rows waggle gained while that cruddur ran, and cruddur's log) and prints a table
+of medians over the runs, the throughput overhead of exporting (otlp) against telemetry off, and
+what waggle received.
 """
 
 import argparse
@@ -97,7 +98,8 @@ def main():
         rps = statistics.median(r["rps"] for r in results)
         ratio = f"{rps / base_rps:.3f}" if base_rps else ""
         total = per_request_us(results, lambda r: r["user_s"] + r["system_s"])
-        user, system = per_request_us(results, lambda r: r["user_s"]), per_request_us(results, lambda r: r["system_s"])
+        user = per_request_us(results, lambda r: r["user_s"])
+        system = per_request_us(results, lambda r: r["system_s"])
         cpu_us = f"{total:.0f} ({user:.0f} + {system:.0f})"
         waggle = statistics.median(r["waggle_s"] / args.seconds * 100 for r in results)
         print(
