@@ -46,14 +46,14 @@ answer = u.build_opener(u.ProxyHandler({})).open(sys.argv[1], timeout=10)
 print(sum(dataset["rows"] for dataset in json.load(answer)["datasets"]))' "http://$waggle_web/api/datasets"
 }
 
-# CPU time (user + system) of a process so far, in clock ticks.
-cpu_ticks() {
-    sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
-
 # User and system CPU time of a process so far, in clock ticks: "user system".
 cpu_ticks_split() {
     sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12, $13 }'
+}
+
+# CPU time (user + system) of a process so far, in clock ticks.
+cpu_ticks() {
+    cpu_ticks_split "$1" | awk '{ print $1 + $2 }'
 }
 
 app_cpus=() rest_cpus=()

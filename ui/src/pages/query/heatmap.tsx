@@ -30,6 +30,8 @@ export interface HeatPick {
 
 const GRID = { left: 72, right: 96, top: 10, bottom: 30 };
 const HEIGHT = 320;
+/** Height of the cells' area, in pixels. */
+const PLOT_HEIGHT = HEIGHT - GRID.top - GRID.bottom;
 const COLORS = ["#eef3fe", "#c5d5fb", "#8fb0f6", "#5b86ee", "#3560d4", "#1f3f9e", "#f5a524"];
 
 export function Heatmap({ shaped, calc, column, selection, onPick }: {
@@ -104,7 +106,7 @@ export function Heatmap({ shaped, calc, column, selection, onPick }: {
             const row = grid.rows[Number(value)];
             return row.upper <= 0 ? "0" : `{edge|${format(row.lower)}}`;
           },
-          rich: { edge: { padding: [(HEIGHT - GRID.top - GRID.bottom) / Math.max(1, grid.rows.length), 0, 0, 0] } },
+          rich: { edge: { padding: [PLOT_HEIGHT / Math.max(1, grid.rows.length), 0, 0, 0] } },
         },
         axisTick: { show: false },
         axisLine: { show: false },
@@ -116,7 +118,7 @@ export function Heatmap({ shaped, calc, column, selection, onPick }: {
         orient: "vertical",
         right: 8,
         top: GRID.top,
-        itemHeight: HEIGHT - GRID.top - GRID.bottom - 40,
+        itemHeight: PLOT_HEIGHT - 40,
         itemWidth: 10,
         text: [formatNumber(grid.max), "0"],
         textStyle: { color: "#667085", fontSize: 11 },
@@ -134,7 +136,7 @@ export function Heatmap({ shaped, calc, column, selection, onPick }: {
   }, [grid, shaped]);
 
   // Pixel mapping of the fixed grid.
-  const rect = (w: number) => ({ x: GRID.left, y: GRID.top, w: Math.max(1, w - GRID.left - GRID.right), h: HEIGHT - GRID.top - GRID.bottom });
+  const rect = (w: number) => ({ x: GRID.left, y: GRID.top, w: Math.max(1, w - GRID.left - GRID.right), h: PLOT_HEIGHT });
   const cellAt = (px: number, py: number, w: number) => {
     const r = rect(w);
     const nx = Math.max(1, state.current.shaped.times.length);
