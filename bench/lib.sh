@@ -11,7 +11,9 @@
 #   bench_venv          installs bench/requirements.txt into bench/.venv (once per change); sets $python
 #   debian_package CMD [PACKAGE]  installs Debian's PACKAGE (default CMD) with apt-get when CMD is missing
 #   cruddur_telemetry MODE OTLP_ADDR  sets $telemetry to the OTEL_* variables of a Cruddur benchmark
-#                       mode: off, otlp (exporting to waggle at OTLP_ADDR) or sampled-off
+#                       mode: off, otlp (exporting to waggle at OTLP_ADDR) or sampled-off, each
+#                       optionally followed by +NAME=VALUE settings of the SDK's own
+#                       (otlp+OTEL_BSP_MAX_EXPORT_BATCH_SIZE=64)
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -114,14 +116,24 @@ debian_package() {
 }
 
 cruddur_telemetry() {
-    case "$1" in
+    local setting settings=()
+    # MODE+NAME=VALUE+...: a mode with SDK settings of its own, to compare with the plain mode.
+    [[ "$1" != *+* ]] || IFS=+ read -r -a settings <<<"${1#*+}"
+    for setting in ${settings[@]+"${settings[@]}"}; do
+        [[ "$setting" == OTEL_*=* ]] || {
+            echo "run-$bench_name: mode $1: $setting is no OTEL_NAME=VALUE setting" >&2
+            exit 1
+        }
+    done
+    case "${1%%+*}" in
         off) telemetry=(OTEL_SDK_DISABLED=true) ;;
         otlp | sampled-off)
             # What `waggle up` sets (crates/waggle/src/demo.rs), less CRUDDUR_DEMO.
             telemetry=(OTEL_SERVICE_NAME=cruddur-backend OTEL_EXPORTER_OTLP_ENDPOINT="http://$2"
                 OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=local OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)
-            [ "$1" = otlp ] || telemetry+=(OTEL_TRACES_SAMPLER=always_off)
+            [ "${1%%+*}" = otlp ] || telemetry+=(OTEL_TRACES_SAMPLER=always_off)
             ;;
         *) echo "run-$bench_name: unknown mode $1 (off, otlp, sampled-off)" >&2; exit 1 ;;
     esac
+    telemetry+=(${settings[@]+"${settings[@]}"})
 }

@@ -13,7 +13,8 @@
 # OTEL_TRACES_SAMPLER=always_off: spans are made and dropped, none exported).
 #
 # Settings (environment): RUNS=3 per mode, BENCH_SECONDS=20 per run after WARMUP_SECONDS=5,
-# CONNECTIONS=16 and THREADS=1 of wrk, MODES="off otlp sampled-off", DB=file (a SQLite file, pooled
+# CONNECTIONS=16 and THREADS=1 of wrk, MODES="off otlp sampled-off" (a mode may add SDK settings:
+# otlp+OTEL_BSP_MAX_EXPORT_BATCH_SIZE=64), DB=file (a SQLite file, pooled
 # connections; DB=memory is cruddur's default in-memory SQLite, one connection that serialises every
 # query), NICE=-10 runs waggle, cruddur and wrk at that priority (root only; on a machine shared with
 # other work, so that it takes less of their CPU), PIN=1 runs cruddur on CPU 0 and waggle and wrk
