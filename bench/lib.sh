@@ -116,7 +116,7 @@ debian_package() {
 }
 
 cruddur_telemetry() {
-    local setting settings=()
+    local mode="${1%%+*}" setting settings=()
     # MODE+NAME=VALUE+...: a mode with SDK settings of its own, to compare with the plain mode.
     [[ "$1" != *+* ]] || IFS=+ read -r -a settings <<<"${1#*+}"
     for setting in ${settings[@]+"${settings[@]}"}; do
@@ -125,13 +125,13 @@ cruddur_telemetry() {
             exit 1
         }
     done
-    case "${1%%+*}" in
+    case "$mode" in
         off) telemetry=(OTEL_SDK_DISABLED=true) ;;
         otlp | sampled-off)
             # What `waggle up` sets (crates/waggle/src/demo.rs), less CRUDDUR_DEMO.
             telemetry=(OTEL_SERVICE_NAME=cruddur-backend OTEL_EXPORTER_OTLP_ENDPOINT="http://$2"
                 OTEL_EXPORTER_OTLP_HEADERS=x-honeycomb-team=local OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf)
-            [ "${1%%+*}" = otlp ] || telemetry+=(OTEL_TRACES_SAMPLER=always_off)
+            [ "$mode" = otlp ] || telemetry+=(OTEL_TRACES_SAMPLER=always_off)
             ;;
         *) echo "run-$bench_name: unknown mode $1 (off, otlp, sampled-off)" >&2; exit 1 ;;
     esac

@@ -14,13 +14,13 @@
 #
 # Settings (environment): RUNS=3 per mode, BENCH_SECONDS=20 per run after WARMUP_SECONDS=5,
 # CONNECTIONS=16 and THREADS=1 of wrk, MODES="off otlp sampled-off" (a mode may add SDK settings:
-# otlp+OTEL_BSP_MAX_EXPORT_BATCH_SIZE=64), DB=file (a SQLite file, pooled
-# connections; DB=memory is cruddur's default in-memory SQLite, one connection that serialises every
-# query), NICE=-10 runs waggle, cruddur and wrk at that priority (root only; on a machine shared with
-# other work, so that it takes less of their CPU), PIN=1 runs cruddur on CPU 0 and waggle and wrk
-# on the other CPUs (taskset; at least 2 CPUs): the app's cores are then its own, as they are when
-# its spans go to Honeycomb, so the overhead measured is the app's, and waggle's ingest shows only
-# in its own CPU column. KEEP=1 keeps the temporary directory (wrk outputs, logs, waggle's data).
+# otlp+OTEL_BSP_MAX_EXPORT_BATCH_SIZE=64), DB=file (a SQLite file, pooled connections; DB=memory is
+# cruddur's default in-memory SQLite, one connection that serialises every query), NICE=-10 runs
+# waggle, cruddur and wrk at that priority (root only; on a machine shared with other work, so that
+# it takes less of their CPU), PIN=1 runs cruddur on CPU 0 and waggle and wrk on the other CPUs
+# (taskset; at least 2 CPUs): the app's cores are then its own, as they are when its spans go to
+# Honeycomb, so the overhead measured is the app's, and waggle's ingest shows only in its own CPU
+# column. KEEP=1 keeps the temporary directory (wrk outputs, logs, waggle's data).
 set -euo pipefail
 
 bench_name=cruddur
