@@ -1,6 +1,11 @@
-//! The recent-traces list: root spans in a time range, newest first, with each trace's span count
-//! and error flag, filtered and paginated.
+//! The recent-traces list: one row per trace whose root span starts in a time range, newest first,
+//! with the trace's span count and error flag, filtered and paginated.
+//!
+//! A trace may have several roots: an app reporting both to OpenTelemetry and to X-Ray (as the
+//! bootcamp's does) sends a server span and a segment under one trace id. Its row shows the root
+//! that [`root_rank`] puts first.
 
+use std::cmp::Reverse;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
@@ -73,7 +78,7 @@ pub fn recent_traces(store: &dyn Store, params: &RecentTraces) -> Result<RecentP
         ..ScanRequest::all(SignalTable::Traces)
     };
     let mut tallies: HashMap<TraceId, TraceTally> = HashMap::new();
-    let mut roots: Vec<(TraceId, RecentTrace)> = Vec::new();
+    let mut roots: HashMap<TraceId, RecentTrace> = HashMap::new();
     store.scan(&request, &mut |event| {
         let Some(trace_id) = event.trace_id.filter(|_| event.kind == EventKind::Span) else {
             return ControlFlow::Continue(());
@@ -87,19 +92,23 @@ pub fn recent_traces(store: &dyn Store, params: &RecentTraces) -> Result<RecentP
         let wanted_duration = params.min_duration_ms.is_none_or(|min| duration_ms >= min)
             && params.max_duration_ms.is_none_or(|max| duration_ms <= max);
         if event.parent_id.is_none() && in_range && wanted_dataset && wanted_duration {
-            roots.push((
-                trace_id,
-                RecentTrace {
-                    trace_id: trace_id.to_hex(),
-                    root_name: event.name().to_owned(),
-                    service_name: event.str_field(names::SERVICE_NAME).to_owned(),
-                    dataset: event.dataset.clone(),
-                    start_time_unix_nano: event.time_unix_nano,
-                    duration_ms,
-                    span_count: 0,
-                    error: false,
-                },
-            ));
+            let root = RecentTrace {
+                trace_id: trace_id.to_hex(),
+                root_name: event.name().to_owned(),
+                service_name: event.str_field(names::SERVICE_NAME).to_owned(),
+                dataset: event.dataset.clone(),
+                start_time_unix_nano: event.time_unix_nano,
+                duration_ms,
+                span_count: 0,
+                error: false,
+            };
+            match roots.get_mut(&trace_id) {
+                Some(shown) if root_rank(shown) <= root_rank(&root) => {}
+                Some(shown) => *shown = root,
+                None => {
+                    roots.insert(trace_id, root);
+                }
+            }
         }
         ControlFlow::Continue(())
     })?;
@@ -122,4 +131,15 @@ pub fn recent_traces(store: &dyn Store, params: &RecentTraces) -> Result<RecentP
     let next_cursor =
         has_more.then(|| roots.last().map(|last| format!("{}:{}", last.start_time_unix_nano, last.trace_id))).flatten();
     Ok(RecentPage { traces: roots, next_cursor })
+}
+
+/// Which of a trace's roots its row shows: the lowest rank. The earliest, to the microsecond (X-Ray
+/// times have no finer grain, so a segment and a span started together tie); among roots started
+/// together, one named for what it did rather than for its service (as X-Ray segments are), then
+/// the longest (a segment sent in progress and again complete is two rows of one span); then by
+/// dataset and name, so the choice does not depend on scan order.
+fn root_rank(root: &RecentTrace) -> (i64, bool, Reverse<i64>, &str, &str) {
+    let start_micros = root.start_time_unix_nano.div_euclid(1_000);
+    let duration_micros = (root.duration_ms * 1_000.0) as i64;
+    (start_micros, root.root_name == root.service_name, Reverse(duration_micros), &root.dataset, &root.root_name)
 }

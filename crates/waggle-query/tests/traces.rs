@@ -157,3 +157,50 @@ fn test_get_trace_keeps_the_complete_version_of_a_span() {
     assert_eq!(trace.spans.len(), 1);
     assert_eq!(trace.spans[0].duration_ms, 250.0);
 }
+
+/// Regression: a request traced both over OTLP and to X-Ray (one trace id, two roots: a server span
+/// and a segment named for its service) is one row, named for the operation, in any scan order; a
+/// dataset filter still finds the trace by its other root. A root sent in progress and then
+/// complete is one row with the complete duration.
+#[test]
+fn test_recent_traces_lists_a_trace_with_two_roots_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = StoreConfig::new(dir.path());
+    config.retention_max_age = std::time::Duration::from_secs(u32::MAX as u64);
+    let store = DiskStore::open(config).unwrap();
+    let root = |dataset: &str, span: u8, time: i64, name: &str| Event {
+        dataset: dataset.into(),
+        ..row(
+            EventKind::Span,
+            1,
+            Some(span),
+            None,
+            time,
+            vec![Field::new("name", name, Origin::Derived), Field::new("service.name", dataset, Origin::Resource)],
+        )
+    };
+    // The segment's start is the span's, cut to X-Ray's microseconds; it arrives first (over UDP).
+    let segment = root("backend-flask", 2, BASE + 1_000, "backend-flask");
+    let span = root("cruddur-backend", 1, BASE + 1_356, "GET /api/activities/home");
+    let mut in_progress = root("worker", 3, BASE + 5_000_000, "worker");
+    in_progress.trace_id = Some(TraceId([2; 16]));
+    in_progress.duration_nano = 0;
+    let complete = Event { duration_nano: 250_000_000, ..in_progress.clone() };
+    for event in [segment, span, in_progress, complete] {
+        store.append(Batch { events: vec![event] }).unwrap().wait_blocking().unwrap();
+    }
+    let params = RecentTraces {
+        start_unix_nano: BASE - 1,
+        end_unix_nano: BASE + 1_000_000_000,
+        limit: 10,
+        ..Default::default()
+    };
+    let page = recent_traces(&store, &params).unwrap();
+    let rows: Vec<_> = page.traces.iter().map(|trace| (trace.root_name.as_str(), trace.duration_ms)).collect();
+    assert_eq!(rows, [("worker", 250.0), ("GET /api/activities/home", 2.0)]);
+    assert_eq!(page.traces[1].span_count, 2);
+    let by_segment = RecentTraces { dataset: Some("backend-flask".into()), ..params };
+    let page = recent_traces(&store, &by_segment).unwrap();
+    let rows: Vec<_> = page.traces.iter().map(|trace| trace.root_name.as_str()).collect();
+    assert_eq!(rows, ["backend-flask"]);
+}

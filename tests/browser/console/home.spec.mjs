@@ -107,7 +107,10 @@ await run(specName(import.meta.url), async ({ page, base, shot }) => {
   check(linkUrl.pathname === "/query" && linkUrl.searchParams.get("dataset") === "cruddur-backend", `service link ${link}`);
   check(JSON.parse(linkUrl.searchParams.get("q")).calculations.some((c) => c.op === "P99"), `the link's query has no P99: ${link}`);
 
-  // Recent traces are the API's, and one opens the trace view.
+  // Recent traces are the API's, one row per trace: the demo's X-Ray-sampled requests are traced
+  // twice under one trace id (a server span and a segment, two roots), and are still one row.
+  const shownIds = await page.locator('[data-testid="recent-trace"]').evaluateAll((trs) => trs.map((tr) => tr.dataset.traceId));
+  check(shownIds.length > 0 && new Set(shownIds).size === shownIds.length, `a trace is listed twice: ${JSON.stringify(shownIds)}`);
   const first = page.locator('[data-testid="recent-trace"]').first();
   const traceId = await first.getAttribute("data-trace-id");
   // The newest trace may still be arriving (OTLP spans come in export batches, X-Ray segments one
