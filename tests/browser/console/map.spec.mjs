@@ -126,6 +126,25 @@ await run(specName(import.meta.url), async ({ page, base, shot, context }) => {
   const expectedShare = `${((backendFaults / backend.SummaryStatistics.TotalCount) * 100).toFixed(1)}%`;
   check(faultText === expectedShare, `backend fault share ${faultText}, API ${expectedShare}`);
   check(backendFaults > 0, "the demo's failing requests should show as backend faults");
+
+  // No edge runs through a node it does not connect, as ECharts drew them. With the frontend
+  // visited, backend-flask -> sqlite skips the column of cruddur-backend and DynamoDB.
+  const drawn = JSON.parse(await page.locator('[data-testid="map-canvas"]').getAttribute("data-edges"));
+  const centres = JSON.parse(await page.locator('[data-testid="map-canvas"]').getAttribute("data-positions"));
+  check(Object.keys(drawn).length === graph.Services.reduce((sum, s) => sum + s.Edges.length, 0), `edges drawn: ${Object.keys(drawn).join(", ")}`);
+  for (const [key, [from, to, control]] of Object.entries(drawn)) {
+    const [source, target] = key.split("->");
+    for (const [node, centre] of Object.entries(centres)) {
+      if (node === source || node === target) continue;
+      const nearest = Math.min(...Array.from({ length: 41 }, (_, step) => {
+        const t = step / 40;
+        const via = control ?? [(from[0] + to[0]) / 2, (from[1] + to[1]) / 2];
+        const [a, b, c] = [(1 - t) ** 2, 2 * t * (1 - t), t ** 2];
+        return Math.hypot(a * from[0] + b * via[0] + c * to[0] - centre[0], a * from[1] + b * via[1] + c * to[1] - centre[1]);
+      }));
+      check(nearest >= 28, `edge ${key} runs ${nearest.toFixed(0)} px from the centre of ${node}`);
+    }
+  }
   await shot("overview");
 
   // Click the backend node on the map itself.

@@ -168,7 +168,7 @@ export function MapChart({ map, selection, onSelect, onOpen }: {
         lineStyle: {
           width: 1.5 + 3.5 * Math.sqrt(edge.stats.perMinute / maxRate) + (selected ? 1 : 0),
           color: edgeColor(edge, selected),
-          curveness: edge.backwards ? 0.35 : 0,
+          curveness: edge.curveness,
           opacity: 0.95,
         },
         label: {
@@ -225,14 +225,23 @@ export function MapChart({ map, selection, onSelect, onOpen }: {
     };
   }, [map, selection, scale]);
 
-  // Where each node landed, in pixels, on the container: what the tests click on.
+  // Where each node landed, in pixels, on the container: what the tests click on; and the points
+  // ECharts drew each edge through (ends, then the control point of a curve): what they measure.
   const recordPositions = (_params: unknown, chart: ECharts) => {
-    const positions: Record<string, [number, number]> = {};
-    for (const node of map.nodes) {
-      const point = chart.convertToPixel({ seriesIndex: 0 }, [node.x, node.y]) as unknown as number[] | undefined;
-      if (point) positions[node.key] = [Math.round(point[0]), Math.round(point[1])];
+    const pixel = (point: number[]) => {
+      const at = chart.convertToPixel({ seriesIndex: 0 }, point) as unknown as number[] | undefined;
+      return at ? [Math.round(at[0]), Math.round(at[1])] : null;
+    };
+    const positions: Record<string, number[] | null> = {};
+    for (const node of map.nodes) positions[node.key] = pixel([node.x, node.y]);
+    const edgeData = (chart as unknown as EdgeLayouts).getModel().getSeriesByIndex(0).getEdgeData();
+    const edges: Record<string, (number[] | null)[]> = {};
+    for (let index = 0; index < edgeData.count(); index++) {
+      const id = edgeData.getId(index);
+      if (map.edges.some((edge) => edge.key === id)) edges[id] = edgeData.getItemLayout(index).map(pixel);
     }
     container.current?.setAttribute("data-positions", JSON.stringify(positions));
+    container.current?.setAttribute("data-edges", JSON.stringify(edges));
   };
 
   return (
@@ -254,6 +263,15 @@ export function MapChart({ map, selection, onSelect, onOpen }: {
       />
     </div>
   );
+}
+
+/** The part of ECharts' model that holds a graph series' edge layouts (not in its public types). */
+interface EdgeLayouts {
+  getModel(): {
+    getSeriesByIndex(index: number): {
+      getEdgeData(): { count(): number; getId(index: number): string; getItemLayout(index: number): number[][] };
+    };
+  };
 }
 
 function countPerColumn(map: ServiceMap): number[] {

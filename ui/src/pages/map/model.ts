@@ -26,6 +26,8 @@ export interface MapEdge {
   histogram: Histogram;
   /** An edge back to an earlier column (a cycle), drawn curved. */
   backwards: boolean;
+  /** ECharts' `lineStyle.curveness`: 0 draws it straight; others bend it around nodes in its way. */
+  curveness: number;
 }
 
 export interface ServiceMap {
@@ -90,10 +92,12 @@ export function buildMap(graph: ServiceGraph): ServiceMap {
         stats: callStats(edge.SummaryStatistics, edge.ResponseTimeHistogram, seconds),
         histogram: edge.ResponseTimeHistogram,
         backwards: false,
+        curveness: 0,
       });
     }
   }
   layout(nodes, edges);
+  for (const edge of edges) edge.curveness = edge.backwards ? BACKWARDS_CURVENESS : detour(edge, nodes);
   return { nodes, edges, seconds };
 }
 
@@ -153,6 +157,41 @@ function layout(nodes: MapNode[], edges: MapEdge[]): void {
       rows.set(node, node.y);
     });
   }
+}
+
+const BACKWARDS_CURVENESS = 0.35;
+/** Bends tried, gentlest first, for an edge whose straight line would cross a node. */
+const DETOURS = [0.15, -0.15, 0.25, -0.25, 0.35, -0.35, 0.5, -0.5];
+
+/**
+ * The curveness that keeps an edge clear of the nodes it does not connect. An edge skipping a
+ * column (a service calling the database its callee also calls) would otherwise run through that
+ * column's nodes and their labels.
+ */
+function detour(edge: MapEdge, nodes: MapNode[]): number {
+  const others = nodes.filter((node) => node !== edge.source && node !== edge.target);
+  const clearance = (curveness: number) => Math.min(Infinity, ...others.map((node) => nodeClearance(edge, curveness, node)));
+  if (clearance(0) >= 1) return 0;
+  return DETOURS.find((curveness) => clearance(curveness) >= 1) ?? DETOURS.reduce((best, next) => (clearance(next) > clearance(best) ? next : best));
+}
+
+/** Room a node takes around its centre: its circle (radius up to 46) and, below it, its label. */
+const NODE_REACH = { side: 56, above: 56, below: 90 };
+
+/** How far an edge bent by `curveness` passes from `node`, in NODE_REACHes: clear from 1 on. */
+function nodeClearance(edge: MapEdge, curveness: number, node: MapNode): number {
+  const [from, to] = [edge.source, edge.target];
+  // ECharts' control point for a curved graph edge (echarts/lib/chart/graph/simpleLayoutHelper).
+  const control = [(from.x + to.x) / 2 - (from.y - to.y) * curveness, (from.y + to.y) / 2 - (to.x - from.x) * curveness];
+  let nearest = Infinity;
+  for (let step = 0; step <= 32; step++) {
+    const t = step / 32;
+    const [a, b, c] = [(1 - t) * (1 - t), 2 * t * (1 - t), t * t];
+    const dx = (a * from.x + b * control[0] + c * to.x - node.x) / NODE_REACH.side;
+    const dy = a * from.y + b * control[1] + c * to.y - node.y;
+    nearest = Math.min(nearest, Math.hypot(dx, dy / (dy < 0 ? NODE_REACH.above : NODE_REACH.below)));
+  }
+  return nearest;
 }
 
 /** Text for a node's or edge's error situation, worst first. */
