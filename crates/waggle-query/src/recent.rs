@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
-use waggle_model::{EventKind, SignalTable, TraceId, names};
+use waggle_model::{EventKind, SignalTable, SpanId, TraceId, names};
 use waggle_store::{ScanRequest, Store};
 
 use crate::views::RecentTrace;
@@ -58,8 +58,19 @@ fn parse_cursor(cursor: &str) -> Result<(i64, String)> {
 
 #[derive(Default)]
 struct TraceTally {
-    span_count: u64,
+    /// One per span row: a span stored twice (sent in progress and complete, or over OTLP and to
+    /// X-Ray) is here twice until counted.
+    span_ids: Vec<SpanId>,
     error: bool,
+}
+
+impl TraceTally {
+    /// Distinct spans, as the trace view shows them.
+    fn span_count(&mut self) -> u64 {
+        self.span_ids.sort_unstable();
+        self.span_ids.dedup();
+        self.span_ids.len() as u64
+    }
 }
 
 /// Lists recent traces.
@@ -84,7 +95,7 @@ pub fn recent_traces(store: &dyn Store, params: &RecentTraces) -> Result<RecentP
             return ControlFlow::Continue(());
         };
         let tally = tallies.entry(trace_id).or_default();
-        tally.span_count += 1;
+        tally.span_ids.extend(event.span_id);
         tally.error |= event.is_error();
         let in_range = event.time_unix_nano < params.end_unix_nano;
         let wanted_dataset = params.dataset.as_ref().is_none_or(|dataset| *dataset == event.dataset);
@@ -112,22 +123,27 @@ pub fn recent_traces(store: &dyn Store, params: &RecentTraces) -> Result<RecentP
         }
         ControlFlow::Continue(())
     })?;
-    let mut roots: Vec<RecentTrace> = roots
+    let mut roots: Vec<(TraceId, RecentTrace)> = roots
         .into_iter()
         .map(|(trace_id, mut root)| {
-            let tally = &tallies[&trace_id];
-            root.span_count = tally.span_count;
-            root.error = tally.error;
-            root
+            root.error = tallies[&trace_id].error;
+            (trace_id, root)
         })
+        .filter(|(_, root)| params.error.is_none_or(|error| root.error == error))
         .collect();
-    roots.retain(|root| params.error.is_none_or(|error| root.error == error));
-    roots.sort_by(|a, b| (b.start_time_unix_nano, &b.trace_id).cmp(&(a.start_time_unix_nano, &a.trace_id)));
+    roots.sort_by(|(_, a), (_, b)| (b.start_time_unix_nano, &b.trace_id).cmp(&(a.start_time_unix_nano, &a.trace_id)));
     if let Some((time, trace)) = &after {
-        roots.retain(|root| (root.start_time_unix_nano, &root.trace_id) < (*time, trace));
+        roots.retain(|(_, root)| (root.start_time_unix_nano, &root.trace_id) < (*time, trace));
     }
     let has_more = roots.len() > params.limit;
     roots.truncate(params.limit);
+    let roots: Vec<RecentTrace> = roots
+        .into_iter()
+        .map(|(trace_id, mut root)| {
+            root.span_count = tallies.get_mut(&trace_id).map_or(0, TraceTally::span_count);
+            root
+        })
+        .collect();
     let next_cursor =
         has_more.then(|| roots.last().map(|last| format!("{}:{}", last.start_time_unix_nano, last.trace_id))).flatten();
     Ok(RecentPage { traces: roots, next_cursor })

@@ -98,7 +98,10 @@ fn scope_view(event: &Event) -> ScopeView {
 fn span_view(span: Event, annotations: &mut HashMap<SpanId, Vec<Event>>) -> SpanView {
     let mut events = Vec::new();
     let mut links = Vec::new();
-    for row in span.span_id.and_then(|id| annotations.remove(&id)).unwrap_or_default() {
+    // Events and links come with their span: those of another version (an X-Ray segment's
+    // exception beside the OTLP span's) are the same ones again.
+    let rows = span.span_id.and_then(|id| annotations.remove(&id)).unwrap_or_default();
+    for row in rows.into_iter().filter(|row| row.dataset == span.dataset) {
         match row.kind {
             EventKind::SpanEvent => events.push(SpanEventView {
                 name: row.name().to_owned(),

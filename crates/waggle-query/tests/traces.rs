@@ -198,9 +198,45 @@ fn test_recent_traces_lists_a_trace_with_two_roots_once() {
     let page = recent_traces(&store, &params).unwrap();
     let rows: Vec<_> = page.traces.iter().map(|trace| (trace.root_name.as_str(), trace.duration_ms)).collect();
     assert_eq!(rows, [("worker", 250.0), ("GET /api/activities/home", 2.0)]);
-    assert_eq!(page.traces[1].span_count, 2);
+    let counts: Vec<_> = page.traces.iter().map(|trace| trace.span_count).collect();
+    assert_eq!(counts, [1, 2], "a span stored twice is one span");
     let by_segment = RecentTraces { dataset: Some("backend-flask".into()), ..params };
     let page = recent_traces(&store, &by_segment).unwrap();
     let rows: Vec<_> = page.traces.iter().map(|trace| trace.root_name.as_str()).collect();
     assert_eq!(rows, ["backend-flask"]);
+}
+
+/// Regression: a span exported over OTLP and, under the same span id, to X-Ray (as Cruddur does) is
+/// one span with the OTLP version's exception event only, and one span in the recent list.
+#[test]
+fn test_a_span_sent_twice_shows_the_events_of_the_version_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = StoreConfig::new(dir.path());
+    config.retention_max_age = std::time::Duration::from_secs(u32::MAX as u64);
+    let store = DiskStore::open(config).unwrap();
+    let version = |dataset: &str, extra: Vec<Field>| {
+        let mut fields = vec![Field::new("name", "GET /", Origin::Derived)];
+        fields.extend(extra);
+        Event { dataset: dataset.into(), ..row(EventKind::Span, 3, Some(1), None, BASE, fields) }
+    };
+    let exception = |dataset: &str, time: i64| Event {
+        dataset: dataset.into(),
+        ..row(EventKind::SpanEvent, 3, None, Some(1), time, vec![Field::new("name", "exception", Origin::Derived)])
+    };
+    let events = vec![
+        version("backend-flask", vec![Field::new("xray.type", "segment", Origin::Derived)]),
+        exception("backend-flask", BASE + 7),
+        version("cruddur-backend", Vec::new()),
+        exception("cruddur-backend", BASE + 5),
+    ];
+    store.append(Batch { events }).unwrap().wait_blocking().unwrap();
+    let trace = get_trace(&store, TraceId([3; 16])).unwrap().unwrap();
+    assert_eq!(trace.spans.len(), 1);
+    assert_eq!(trace.spans[0].dataset, "cruddur-backend");
+    let times: Vec<_> = trace.spans[0].events.iter().map(|event| event.time_unix_nano).collect();
+    assert_eq!(times, [BASE + 5]);
+    let params = RecentTraces { start_unix_nano: BASE - 1, end_unix_nano: BASE + 1, limit: 10, ..Default::default() };
+    let page = recent_traces(&store, &params).unwrap();
+    assert_eq!(page.traces.len(), 1);
+    assert_eq!(page.traces[0].span_count, 1);
 }
