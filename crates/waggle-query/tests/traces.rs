@@ -19,11 +19,16 @@ fn row(kind: EventKind, trace: u8, span: Option<u8>, parent: Option<u8>, time: i
     }
 }
 
-fn store_with_two_traces() -> (tempfile::TempDir, DiskStore) {
+/// A store in a temporary directory, its retention by age out of the way.
+fn empty_store() -> (tempfile::TempDir, DiskStore) {
     let dir = tempfile::tempdir().unwrap();
     let mut config = StoreConfig::new(dir.path());
     config.retention_max_age = std::time::Duration::from_secs(u32::MAX as u64);
-    let store = DiskStore::open(config).unwrap();
+    (dir, DiskStore::open(config).unwrap())
+}
+
+fn store_with_two_traces() -> (tempfile::TempDir, DiskStore) {
+    let (dir, store) = empty_store();
     let name = |text: &str| Field::new("name", text, Origin::Derived);
     let events = vec![
         row(
@@ -134,10 +139,7 @@ fn test_recent_traces_counts_filters_and_pages() {
 /// trace view, the complete one.
 #[test]
 fn test_get_trace_keeps_the_complete_version_of_a_span() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = StoreConfig::new(dir.path());
-    config.retention_max_age = std::time::Duration::from_secs(u32::MAX as u64);
-    let store = DiskStore::open(config).unwrap();
+    let (_dir, store) = empty_store();
     let name = Field::new("name", "Cruddur", Origin::Derived);
     let mut in_progress = row(
         EventKind::Span,
@@ -164,10 +166,7 @@ fn test_get_trace_keeps_the_complete_version_of_a_span() {
 /// complete is one row with the complete duration.
 #[test]
 fn test_recent_traces_lists_a_trace_with_two_roots_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = StoreConfig::new(dir.path());
-    config.retention_max_age = std::time::Duration::from_secs(u32::MAX as u64);
-    let store = DiskStore::open(config).unwrap();
+    let (_dir, store) = empty_store();
     let root = |dataset: &str, span: u8, time: i64, name: &str| Event {
         dataset: dataset.into(),
         ..row(
@@ -210,10 +209,7 @@ fn test_recent_traces_lists_a_trace_with_two_roots_once() {
 /// one span with the OTLP version's exception event only, and one span in the recent list.
 #[test]
 fn test_a_span_sent_twice_shows_the_events_of_the_version_shown() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = StoreConfig::new(dir.path());
-    config.retention_max_age = std::time::Duration::from_secs(u32::MAX as u64);
-    let store = DiskStore::open(config).unwrap();
+    let (_dir, store) = empty_store();
     let version = |dataset: &str, extra: Vec<Field>| {
         let mut fields = vec![Field::new("name", "GET /", Origin::Derived)];
         fields.extend(extra);
