@@ -248,7 +248,9 @@ pub(crate) fn assemble(id: TraceId, rows: Vec<Event>) -> Option<Trace> {
                 name => name.to_owned(),
             };
             let mut exceptions = event.span_id.and_then(|id| exceptions.remove(&id)).unwrap_or_default();
-            // A span reported twice (an in-progress version) has its exceptions twice.
+            // Exceptions come with their span: those of an OTLP version beside the segment are the
+            // same ones again, and a segment sent in progress and complete has them twice.
+            exceptions.retain(|exception| exception.dataset == event.dataset);
             exceptions.sort_by_key(|exception| exception.time_unix_nano);
             exceptions.dedup_by(|a, b| a.fields == b.fields);
             Span { event, exceptions, service, segment: false }
@@ -316,4 +318,43 @@ pub(crate) fn owning_segment(trace: &Trace, span: &Span) -> Option<SpanId> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use waggle_model::{Field, Origin};
+
+    use super::*;
+    use crate::convert::{ConvertContext, document_to_events};
+
+    /// Regression: a request Cruddur traced over OTLP and, under the same span id, to X-Ray reads
+    /// back as the segment with its own exception, not also the OTLP span's.
+    #[test]
+    fn test_a_span_sent_both_ways_keeps_the_segment_and_its_exceptions_only() {
+        let segment = json!({"id": "a000000000000001", "name": "backend-flask", "trace_id": "1-65000000-000000000000000000000001",
+            "start_time": 1_700_000_000.0, "end_time": 1_700_000_000.5, "fault": true,
+            "cause": {"exceptions": [{"id": "e000000000000001", "type": "UpstreamError", "message": "reset"}]}});
+        let context = ConvertContext { access_key_id: None, service_of: &|_| None };
+        let mut rows = document_to_events(&segment.to_string(), &context).unwrap().events;
+        let (trace_id, span_id) = (rows[0].trace_id, rows[0].span_id);
+        let otlp = |kind, span, parent, name: &str| Event {
+            kind,
+            dataset: "cruddur-backend".into(),
+            time_unix_nano: 1_700_000_000_000_000_000,
+            duration_nano: 500_000_000,
+            trace_id,
+            span_id: span,
+            parent_id: parent,
+            fields: vec![Field::new("name", name, Origin::Derived)],
+        };
+        rows.push(otlp(EventKind::Span, span_id, None, "GET /api/activities/home"));
+        rows.push(otlp(EventKind::SpanEvent, None, span_id, "exception"));
+        let trace = assemble(trace_id.unwrap(), rows).unwrap();
+        assert_eq!(trace.spans.len(), 1);
+        let span = &trace.spans[0];
+        assert!(span.is_xray());
+        let datasets: Vec<_> = span.exceptions.iter().map(|exception| exception.dataset.as_str()).collect();
+        assert_eq!(datasets, ["backend-flask"]);
+    }
 }
