@@ -23,8 +23,10 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Distributed tracing, logs and errors, on your machine.
 ///
-/// waggle receives OpenTelemetry (OTLP gRPC and HTTP) and keeps every span and log in an embedded,
-/// durable columnar store you can query.
+/// waggle receives what Honeycomb, AWS X-Ray, CloudWatch Logs and Rollbar receive (OTLP over gRPC
+/// and HTTP, X-Ray segments, log events, error items) and keeps it in one embedded, durable
+/// columnar store. You query it from the console (http://localhost:7070), from their APIs or with
+/// `waggle query`. `waggle up` starts it with the Cruddur demo app.
 #[derive(Debug, Parser)]
 #[command(name = "waggle", version, propagate_version = true)]
 struct Cli {
