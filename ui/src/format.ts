@@ -22,6 +22,13 @@ export function formatNumber(value: unknown, compact = false): string {
   return value.toLocaleString("en", { maximumSignificantDigits: 4 });
 }
 
+/** A request rate: `1,234/min`, `6.4/min`, or per hour below one a minute (`2.0/h`). */
+export function formatRate(perMinute: number): string {
+  if (perMinute >= 100) return `${formatNumber(Math.round(perMinute), true)}/min`;
+  if (perMinute >= 1) return `${perMinute.toFixed(1)}/min`;
+  return `${(perMinute * 60).toFixed(1)}/h`;
+}
+
 export function formatPercent(fraction: number | null | undefined, digits = 1): string {
   if (fraction === null || fraction === undefined || !Number.isFinite(fraction)) return "–";
   return `${(fraction * 100).toFixed(digits)}%`;

@@ -63,6 +63,9 @@ await run(specName(import.meta.url), async ({ page, base, shot }) => {
     check(before[name].errors <= errors && errors <= after[name].errors, `${name}: ${errors} errors shown, the API counted ${before[name].errors} then ${after[name].errors}`);
     const text = await row.locator('[data-testid="service-count"]').innerText();
     check(Number(text.replace(/,/g, "")) === count || count >= 10_000, `${name}: shows "${text}" for ${count} requests`);
+    // The request rate as the service map writes it: 12.3/min, or per hour when below one a minute.
+    const perMinute = await row.locator('[data-testid="service-rate"]').innerText();
+    check(/^([\d,]+|\d+(\.\d)?K|\d+\.\d)(\/min|\/h)$/.test(perMinute), `${name}: request rate "${perMinute}"`);
     const rate = await row.locator('[data-testid="service-error-rate"]').innerText();
     if (count > 0) check(Math.abs(parseFloat(rate) - (100 * errors) / count) < 0.006, `${name}: error rate "${rate}" for ${errors}/${count}`);
     const p99Title = await row.locator('[data-testid="service-p99"]').locator("xpath=..").getAttribute("title");

@@ -1,7 +1,7 @@
 // The services table: per trace dataset, requests, error rate and P99 with sparklines, and the totals.
 
 import { Sparkline } from "../../components/chart";
-import { colorFor, formatDuration, formatNumber, formatPercent } from "../../format";
+import { colorFor, formatDuration, formatNumber, formatPercent, formatRate } from "../../format";
 import type { TimeRange } from "../../time";
 import { queryHref } from "../query/url";
 import type { ServiceStats } from "./stats";
@@ -13,7 +13,7 @@ export function TotalsStrip({ totals, services }: { totals: ServiceStats; servic
   const rate = totals.count ? totals.errors / totals.count : null;
   return (
     <section class="card hm-totals" data-testid="totals">
-      <Total label="Requests" value={formatNumber(totals.count)} detail={`${formatNumber(totals.perMinute)} / min`} testid="total-requests" raw={totals.count} />
+      <Total label="Requests" value={formatNumber(totals.count)} detail={formatRate(totals.perMinute)} testid="total-requests" raw={totals.count} />
       <Total label="Error rate" value={formatPercent(rate, 2)} detail={`${formatNumber(totals.errors)} errors`} testid="total-error-rate" tone={rate && rate > 0.01 ? "error" : undefined} />
       <Total label="P99 latency" value={formatDuration(totals.p99)} detail="every service" testid="total-p99" />
       <Total label="Services" value={String(services)} detail="sending spans" testid="total-services" />
@@ -64,7 +64,9 @@ export function ServicesTable({ services, range, onTraces }: { services: Service
                 <div class="hm-big" data-testid="service-count">
                   {formatNumber(service.count)}
                 </div>
-                <div class="hm-small">{formatNumber(service.perMinute)} / min</div>
+                <div class="hm-small" data-testid="service-rate">
+                  {formatRate(service.perMinute)}
+                </div>
               </td>
               <td class="hm-spark">
                 <Sparkline values={service.series.count} color={colorFor(service.dataset)} testid="spark-requests" />

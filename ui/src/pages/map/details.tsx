@@ -2,13 +2,13 @@
 // response-time distribution and the ways out: its traces (X-Ray filter) and a query of its spans.
 
 import type { QuerySpec } from "../../api";
-import { colorFor, formatDuration, formatNumber, formatPercent } from "../../format";
+import { colorFor, formatDuration, formatNumber, formatPercent, formatRate } from "../../format";
 import type { TimeRange } from "../../time";
 import { queryHref } from "../query/url";
 import { type CallStats, type Histogram, edgeFilter, formatPercentile, serviceFilter } from "../xray/model";
 import { ResponseTimeChart, binResponseTimes } from "../xray/response-times";
 import { xrayHref } from "../xray/url";
-import { STATUS_COLORS, rate } from "./graph-chart";
+import { STATUS_COLORS } from "./graph-chart";
 import { type MapEdge, type MapNode, kindLabel } from "./model";
 
 const SPANS_SPEC: QuerySpec = {
@@ -71,7 +71,7 @@ function Stats({ stats, histogram }: { stats: CallStats; histogram: Histogram })
         </div>
         <div>
           <dt>Rate</dt>
-          <dd data-stat="rate">{rate(stats.perMinute)}</dd>
+          <dd data-stat="rate">{formatRate(stats.perMinute)}</dd>
         </div>
         <div>
           <dt>Average</dt>

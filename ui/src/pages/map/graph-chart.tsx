@@ -7,7 +7,7 @@ import type { EChartsCoreOption } from "echarts/core";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 
 import { Chart, type ECharts } from "../../components/chart";
-import { colorFor, formatDuration, formatNumber, formatPercent } from "../../format";
+import { colorFor, formatDuration, formatNumber, formatPercent, formatRate } from "../../format";
 import { type CallStats, formatPercentile } from "../xray/model";
 import { type MapEdge, type MapNode, type ServiceMap, kindLabel } from "./model";
 
@@ -17,12 +17,6 @@ const CLIENT_KEY = "__clients__";
 export type Selection = { kind: "node"; key: string } | { kind: "edge"; key: string } | null;
 
 const escapeXml = (text: string) => text.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-export function rate(perMinute: number): string {
-  if (perMinute >= 100) return `${formatNumber(Math.round(perMinute), true)}/min`;
-  if (perMinute >= 1) return `${perMinute.toFixed(1)}/min`;
-  return `${(perMinute * 60).toFixed(1)}/h`;
-}
 
 /** The node's ring as an SVG image: arcs per status share, the numbers inside. */
 function nodeImage(node: MapNode, size: number, selected: boolean): string {
@@ -55,7 +49,7 @@ function nodeImage(node: MapNode, size: number, selected: boolean): string {
     node.kind === "client"
       ? `<text x="${center}" y="${center + big * 0.35}" font-size="${big * 1.3}" text-anchor="middle" fill="#667085">⇢</text>`
       : `<text x="${center}" y="${center - 1}" font-size="${big}" font-weight="600" text-anchor="middle" fill="#1d2330">${escapeXml(formatDuration(node.stats.avg))}</text>` +
-        `<text x="${center}" y="${center + small + 2}" font-size="${small}" text-anchor="middle" fill="#667085">${escapeXml(rate(node.stats.perMinute))}</text>`;
+        `<text x="${center}" y="${center + small + 2}" font-size="${small}" text-anchor="middle" fill="#667085">${escapeXml(formatRate(node.stats.perMinute))}</text>`;
   const svg =
     `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}" font-family="Inter, system-ui, sans-serif">` +
     `<circle cx="${center}" cy="${center}" r="${radius}" fill="#fff"/>${empty}${arcs}${halo}${text}</svg>`;
@@ -67,7 +61,7 @@ function statsTable(stats: CallStats): string {
     `<tr><td style="color:#667085;padding-right:14px">${color ? `<span style="display:inline-block;width:8px;height:8px;border-radius:50%;background:${color};margin-right:5px"></span>` : ""}${label}</td><td style="text-align:right;font-variant-numeric:tabular-nums">${value}</td></tr>`;
   return (
     `<table style="font-size:12px;border-collapse:collapse">` +
-    row("Requests", `${formatNumber(stats.total)} (${rate(stats.perMinute)})`) +
+    row("Requests", `${formatNumber(stats.total)} (${formatRate(stats.perMinute)})`) +
     row("OK", `${formatNumber(stats.ok)}`, STATUS_COLORS.ok) +
     row("Errors (4xx)", `${formatNumber(stats.error)} · ${formatPercent(stats.errorShare)}`, STATUS_COLORS.error) +
     row("Throttles (429)", `${formatNumber(stats.throttle)} · ${formatPercent(stats.throttleShare)}`, STATUS_COLORS.throttle) +
@@ -173,7 +167,7 @@ export function MapChart({ map, selection, onSelect, onOpen }: {
         },
         label: {
           show: map.edges.length <= 12,
-          formatter: `${rate(edge.stats.perMinute)} · P99 ${formatPercentile(edge.stats.p99)}${edge.stats.faultShare > 0 ? ` · ${formatPercent(edge.stats.faultShare)} 5xx` : ""}`,
+          formatter: `${formatRate(edge.stats.perMinute)} · P99 ${formatPercentile(edge.stats.p99)}${edge.stats.faultShare > 0 ? ` · ${formatPercent(edge.stats.faultShare)} 5xx` : ""}`,
           color: selected ? "#2c4fb8" : "#475467",
           fontSize: 11,
           backgroundColor: "rgba(255,255,255,0.9)",

@@ -1,9 +1,8 @@
 // The map's numbers as tables: every node and every edge, dense and sortable by eye (busiest first).
 // Clicking a row selects it on the map, as clicking the map does.
 
-import { colorFor, formatNumber, formatPercent } from "../../format";
+import { colorFor, formatNumber, formatPercent, formatRate } from "../../format";
 import { type CallStats, formatPercentile } from "../xray/model";
-import { rate } from "./graph-chart";
 import { type MapEdge, type MapNode, kindLabel } from "./model";
 
 function Share({ value, level }: { value: number; level: "error" | "fault" }) {
@@ -14,7 +13,7 @@ function Cells({ stats }: { stats: CallStats }) {
   return (
     <>
       <td class="num" data-col="requests" data-value={stats.total}>{formatNumber(stats.total)}</td>
-      <td class="num" data-col="rate">{rate(stats.perMinute)}</td>
+      <td class="num" data-col="rate">{formatRate(stats.perMinute)}</td>
       <td class="num" data-col="errors" data-value={stats.error + stats.throttle}>
         <Share value={stats.errorShare + stats.throttleShare} level="error" />
       </td>
