@@ -161,9 +161,9 @@ fn test_get_trace_keeps_the_complete_version_of_a_span() {
 }
 
 /// Regression: a request traced both over OTLP and to X-Ray (one trace id, two roots: a server span
-/// and a segment named for its service) is one row, named for the operation, in any scan order; a
-/// dataset filter still finds the trace by its other root. A root sent in progress and then
-/// complete is one row with the complete duration.
+/// and a segment named for its service) is one row, named for the operation, though the segment
+/// arrives first; a dataset filter still finds the trace by its other root. A root sent in progress
+/// and then complete is one row with the complete duration.
 #[test]
 fn test_recent_traces_lists_a_trace_with_two_roots_once() {
     let (_dir, store) = empty_store();
