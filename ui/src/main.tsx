@@ -2,6 +2,7 @@
 
 import { render } from "preact";
 
+import { warmUpFormats } from "./format";
 import { ErrorPage } from "./pages/errors";
 import { HomePage } from "./pages/home";
 import { LogsPage } from "./pages/logs";
@@ -78,3 +79,4 @@ function App() {
 const root = document.getElementById("app")!;
 interceptLinks(root);
 render(<App />, root);
+warmUpFormats();

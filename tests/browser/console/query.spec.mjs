@@ -2,8 +2,9 @@
 // (autocomplete of columns and values included) and find the slow user garek on top; the URL
 // holds the query (reload gives the same view); switch to HEATMAP(duration_ms), drag over the slow
 // band and see BubbleUp name app.user_id = garek as the top difference; the back button restores
-// the grouped query; a heatmap cell lists example traces that open in the trace view; a saved
-// query is still listed after a reload and runs again.
+// the grouped query; the peak cell is painted and its tooltip gives its count; a heatmap cell
+// lists example traces that open in the trace view; a saved query is still listed after a reload
+// and runs again.
 
 import { check, loaded, run, specName } from "./lib.mjs";
 import { waitForQuery } from "./query.mjs";
@@ -36,6 +37,7 @@ async function heatGeometry(page) {
     buckets: Number(await heat.getAttribute("data-buckets")),
     total: Number(await heat.getAttribute("data-total")),
     peak: (await heat.getAttribute("data-peak"))?.split(",").map(Number),
+    peakCount: Number(await heat.getAttribute("data-peak-count")),
   };
 }
 
@@ -134,10 +136,22 @@ await run(specName(import.meta.url), async ({ page, base, shot }) => {
   const cell = await heatGeometry(page);
   check(cell.peak?.length === 2, "the heatmap exposes no peak cell");
   const [px, py] = cell.peak;
-  await page.mouse.click(
-    cell.box.x + cell.grid.x + (px + 0.5) * (cell.grid.w / cell.buckets),
-    cell.box.y + cell.grid.y + cell.grid.h - (py + 0.5) * (cell.grid.h / cell.rows.length),
+  const peakX = cell.grid.x + (px + 0.5) * (cell.grid.w / cell.buckets);
+  const peakY = cell.grid.y + cell.grid.h - (py + 0.5) * (cell.grid.h / cell.rows.length);
+  // The cells are painted on a canvas of their own: the peak in the colour scale's top colour.
+  const painted = await page.locator('[data-testid="heatmap-cells"]').evaluate(
+    (canvas, [x, y]) => {
+      const ratio = canvas.width / canvas.getBoundingClientRect().width;
+      return [...canvas.getContext("2d").getImageData(Math.floor(x * ratio), Math.floor(y * ratio), 1, 1).data];
+    },
+    [peakX - cell.grid.x, peakY - cell.grid.y],
   );
+  check(JSON.stringify(painted) === JSON.stringify([245, 165, 36, 255]), `the peak cell is painted ${painted}, not the top colour #f5a524`);
+  // Hovering a cell shows its count.
+  await page.mouse.move(cell.box.x + peakX, cell.box.y + peakY);
+  const tip = await page.locator('[data-testid="heatmap-tip-count"]').textContent();
+  check(tip === cell.peakCount.toLocaleString("en"), `the peak cell's tooltip says ${tip}, not ${cell.peakCount}`);
+  await page.mouse.click(cell.box.x + peakX, cell.box.y + peakY);
   await page.locator('[data-testid="exemplars"][data-loaded="true"]').waitFor();
   check((await page.locator('[data-testid="bubbleup"]').count()) === 0, "a cell click should list traces, not run BubbleUp");
   const link = page.locator('[data-testid="exemplar-link"]').first();
