@@ -45,6 +45,8 @@ await run(specName(import.meta.url), async ({ page, base, shot }) => {
   // --- Build the grouped query in the builder.
   await page.goto(`${base}/query`);
   await loaded(page, "query");
+  const noneSaved = await page.locator(".qb-lib-empty").textContent();
+  check(noneSaved.includes("in all datasets"), `the saved-queries panel names every dataset oddly: ${noneSaved}`);
   await page.locator('[data-testid="qb-dataset"]').selectOption("cruddur-backend");
   await page.locator('[data-testid="qb-calc-op-0"]').selectOption("P99");
   check((await page.locator('[data-testid="qb-calc-column-0"]').inputValue()) === "duration_ms", "P99 did not default to duration_ms");

@@ -24,7 +24,7 @@ import { Library } from "./library";
 import { type Draft, describeSpec, draftFromSpec, draftProblem, granularityChoices, specFromDraft } from "./model";
 import { type Pick, ResultsView, type RunOutput } from "./results-view";
 import { useColumns } from "./suggest";
-import { ALL_DATASETS, parseQueryLocation, queryUrl } from "./url";
+import { ALL_DATASETS, datasetLabel, parseQueryLocation, queryUrl } from "./url";
 import "./query.css";
 
 type RunState =
@@ -122,7 +122,7 @@ export function QueryPage({ query }: { query: URLSearchParams }) {
           <span data-testid="query-summary">
             {output ? (
               <>
-                <b>{output.dataset === ALL_DATASETS ? "all datasets" : output.dataset}</b> · {describeSpec(output.spec)}
+                <b>{datasetLabel(output.dataset)}</b> · {describeSpec(output.spec)}
               </>
             ) : (
               "Ask any question of your spans: calculations, filters, groups."

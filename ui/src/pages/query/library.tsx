@@ -8,6 +8,7 @@ import { ErrorBox, Loading, useAsync } from "../../components/common";
 import { formatAgo, formatDuration } from "../../format";
 import { navigate } from "../../router";
 import { describeSpec } from "./model";
+import { datasetLabel } from "./url";
 
 const specCache = new Map<string, Promise<QuerySpec>>();
 function loadSpec(dataset: string, id: string): Promise<QuerySpec> {
@@ -63,7 +64,7 @@ function Saved({ dataset, save, version }: { dataset: string; save: (name: strin
       {problem && <div class="qb-problem" role="alert">{problem}</div>}
       {saved.error && <ErrorBox title="Could not list saved queries" error={saved.error} />}
       {!saved.data && !saved.error && <Loading />}
-      {saved.data && saved.data.length === 0 && <div class="qb-lib-empty">No saved queries in {dataset} yet. Run a query, name it above and save it.</div>}
+      {saved.data && saved.data.length === 0 && <div class="qb-lib-empty">No saved queries in {datasetLabel(dataset)} yet. Run a query, name it above and save it.</div>}
       <ul class="qb-lib-list">
         {saved.data?.map((entry) => (
           <li data-testid="saved-query">

@@ -32,6 +32,9 @@ import { DEFAULT_RANGE, type TimeRange, rangeFromQuery, rangeToQuery } from "../
 
 export const ALL_DATASETS = "__all__";
 
+/** A dataset as the page names it: "all datasets" for `__all__`. */
+export const datasetLabel = (dataset: string) => (dataset === ALL_DATASETS ? "all datasets" : dataset);
+
 /** What the query page's URL holds. */
 export interface QueryLocation {
   dataset: string;
