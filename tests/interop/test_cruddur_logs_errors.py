@@ -174,6 +174,10 @@ def test_failing_request_is_an_error_item_with_frames_person_and_trace(stack):
     ours = [f for f in frames if f["method"].startswith(("cruddur::", "<cruddur::"))]
     assert ours and "into_response" in ours[-1]["method"], [f["method"] for f in frames]
     assert ours[-1]["filename"].endswith("error.rs") and ours[-1]["lineno"] > 0
+    # server.root (cut from file names when grouping) is where absolute file names of ours begin.
+    root = data["server"]["root"]
+    assert root.startswith("/") and not root.endswith("/"), root
+    assert all(not f["filename"].startswith("/") or f["filename"].startswith(f"{root}/crates/") for f in ours), ours
     assert data["person"]["id"] == "worf"
     assert data["environment"] == "production" and data["level"] == "error"
     assert data["request"]["method"] == "GET" and data["request"]["url"].endswith("/api/activities/home")

@@ -212,6 +212,14 @@ fn scrub(name: &str, value: &str) -> String {
     if SCRUBBED.iter().any(|word| lower.contains(word)) { "*".repeat(value.len().clamp(1, 8)) } else { value.into() }
 }
 
+/// The workspace Cruddur was built from, as its own frames' file names begin (pyrollbar's `root`,
+/// Rollbar's `server.root`, without the final slash). Rollbar cuts it from file names when it
+/// groups occurrences into items, so that an error is one item whichever checkout built the binary.
+fn source_root() -> &'static str {
+    let crate_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    crate_dir.parent().and_then(std::path::Path::parent).and_then(std::path::Path::to_str).unwrap_or("")
+}
+
 /// The item's `data`, as pyrollbar builds it; `frames` are the resolved stack of a trace body.
 pub fn build_data(config: &RollbarConfig, occurrence: &Occurrence, frames: &[Frame]) -> Value {
     let body = match &occurrence.body {
@@ -235,6 +243,7 @@ pub fn build_data(config: &RollbarConfig, occurrence: &Occurrence, frames: &[Fra
         "notifier": { "name": "cruddur-rollbar", "version": env!("CARGO_PKG_VERSION") },
         "server": {
             "host": crate::host_name(),
+            "root": source_root(),
             "pid": std::process::id(),
             "argv": std::env::args().collect::<Vec<_>>(),
         },
@@ -585,5 +594,17 @@ mod tests {
         assert!(frames.iter().all(|frame| !frame.method.starts_with("std::backtrace")));
         let frame = &frames[last.unwrap()];
         assert!(frame.filename.as_deref().is_some_and(|file| file.ends_with("rollbar.rs")), "{frame:?}");
+        // Absolute (release builds' line tables) from server.root on; relative as they are otherwise.
+        let file = frame.filename.as_deref().unwrap();
+        let root = source_root();
+        assert!(!file.starts_with('/') || file.starts_with(&format!("{root}/crates/cruddur/src/")), "{root} {file}");
+    }
+
+    #[test]
+    fn test_source_root_is_the_workspace() {
+        let root = std::path::Path::new(source_root());
+        let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        assert!(manifest.contains("[workspace]"), "{root:?}");
+        assert!(root.join("crates/cruddur/src/rollbar.rs").is_file(), "{root:?}");
     }
 }
