@@ -1,6 +1,6 @@
 // Home: every service with its requests, errors and P99 as the query API counts them (the page's
 // numbers must lie between two API answers taken before and after it loaded, since the demo keeps
-// sending), sparklines actually drawn, totals, and a recent trace that opens the trace view.
+// sending), sparklines drawn to scale, totals, and a recent trace that opens the trace view.
 
 import { check, loaded, run, specName } from "./lib.mjs";
 
@@ -80,28 +80,32 @@ await run(specName(import.meta.url), async ({ page, base, shot }) => {
   const total = Number(await page.locator('[data-testid="total-requests"]').getAttribute("data-value"));
   check(allBefore.total <= total && total <= allAfter.total, `total ${total}, the API counted ${allBefore.total} then ${allAfter.total}`);
 
-  // Sparklines are drawn: each row's three canvases have coloured pixels.
+  // Sparklines are drawn: each row's three lines have points, inside the box, the highest at the top.
   const drawn = await page.evaluate(() =>
     [...document.querySelectorAll('[data-testid="service-row"]')].map((row) =>
       ["spark-requests", "spark-errors", "spark-p99"].map((id) => {
-        const canvas = row.querySelector(`[data-testid="${id}"] canvas`);
-        if (!canvas) return 0;
-        const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-        let painted = 0;
-        for (let i = 3; i < pixels.length; i += 4) if (pixels[i] > 0) painted++;
-        return painted;
+        const svg = row.querySelector(`[data-testid="${id}"]`);
+        const d = svg?.querySelector(".spark-line")?.getAttribute("d") ?? "";
+        const points = [...d.matchAll(/([\d.]+),([\d.]+)/g)].map((m) => [Number(m[1]), Number(m[2])]);
+        const [width, height] = [svg?.viewBox.baseVal.width ?? 0, svg?.viewBox.baseVal.height ?? 0];
+        const inside = points.every(([x, y]) => x >= 0 && x <= width && y >= 0 && y <= height);
+        return { points: points.length, inside, top: points.length ? Math.min(...points.map(([, y]) => y)) : null };
       }),
     ),
   );
   const backendIndex = services.indexOf("cruddur-backend");
   const rowOrder = await rows.evaluateAll((elements) => elements.map((e) => e.dataset.dataset));
   const backendDrawn = drawn[rowOrder.indexOf("cruddur-backend")];
-  // Requests and P99 are area and line charts; the error-rate line may sit flat on zero over the
-  // minute or two of demo data (a few pixels), but it is drawn.
-  const [requestsDrawn, errorsDrawn, p99Drawn] = backendDrawn ?? [0, 0, 0];
+  // The demo has sent for a minute or two: each line has points in at least two buckets. The
+  // error-rate line may sit flat on zero, but it is drawn.
+  const [requestsDrawn, errorsDrawn, p99Drawn] = backendDrawn ?? [];
   check(
-    backendIndex >= 0 && requestsDrawn > 20 && p99Drawn > 20 && errorsDrawn > 0,
+    backendIndex >= 0 && requestsDrawn?.points >= 2 && p99Drawn?.points >= 2 && errorsDrawn?.points >= 2,
     `cruddur-backend's sparklines are blank: ${JSON.stringify(backendDrawn)}`,
+  );
+  check(
+    backendDrawn.every((line) => line.inside) && requestsDrawn.top === 2 && p99Drawn.top === 2,
+    `cruddur-backend's sparklines leave their box or do not reach its top: ${JSON.stringify(backendDrawn)}`,
   );
 
   // The service links to the query page with its dataset.

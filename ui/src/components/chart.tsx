@@ -88,15 +88,3 @@ export function Chart({ option, on, onReady, style, class: className, testid, no
 
   return <div ref={element} class={className} style={{ width: "100%", height: "300px", ...style }} data-testid={testid} />;
 }
-
-/** A small line without axes: a trend at a glance. */
-export function Sparkline({ values, color = "#4c7cf0", testid }: { values: (number | null)[]; color?: string; testid?: string }) {
-  const option: EChartsCoreOption = {
-    animation: false,
-    grid: { left: 0, right: 0, top: 2, bottom: 2 },
-    xAxis: { type: "category", show: false, data: values.map((_, i) => i) },
-    yAxis: { type: "value", show: false, min: 0 },
-    series: [{ type: "line", data: values, symbol: "none", lineStyle: { width: 1.5, color }, areaStyle: { color, opacity: 0.12 } }],
-  };
-  return <Chart option={option} style={{ height: "32px", width: "120px" }} testid={testid} />;
-}

@@ -3,9 +3,9 @@
 
 import { useMemo } from "preact/hooks";
 
-import { Sparkline } from "../../components/chart";
 import { Card, Empty, ErrorBox, Loading, PageHeader, useAsync } from "../../components/common";
 import { type RollbarItem, rollbar } from "../../components/rollbar";
+import { Sparkline } from "../../components/sparkline";
 import { formatNumber } from "../../format";
 import { href, navigate } from "../../router";
 import { Ago, HourlyChart, LEVEL_COLORS, LEVELS, LevelBadge, StatusBadge } from "./shared";

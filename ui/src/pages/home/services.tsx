@@ -1,6 +1,6 @@
 // The services table: per trace dataset, requests, error rate and P99 with sparklines, and the totals.
 
-import { Sparkline } from "../../components/chart";
+import { Sparkline } from "../../components/sparkline";
 import { colorFor, formatDuration, formatNumber, formatPercent, formatRate } from "../../format";
 import type { TimeRange } from "../../time";
 import { queryHref } from "../query/url";
