@@ -65,7 +65,7 @@ export function QueryPage({ query }: { query: URLSearchParams }) {
           const stored = parseQueryLocation(new URLSearchParams({ dataset: location.dataset, q: JSON.stringify(spec) }));
           navigate(queryUrl(stored), true);
         },
-        (error: Error) => !cancelled && setState({ status: "error", error: new Error(`Query ${location.queryId} in ${location.dataset}: ${error.message}`), previous }),
+        (error: Error) => !cancelled && setState({ status: "error", error: new Error(`Query ${location.queryId} in ${datasetLabel(location.dataset)}: ${error.message}`), previous }),
       );
       return () => (cancelled = true);
     }

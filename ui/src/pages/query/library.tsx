@@ -109,7 +109,7 @@ function History({ version }: { version: number }) {
                 <SpecText dataset={entry.dataset} id={entry.query_id} />
               </span>
               <span class="qb-lib-meta">
-                {entry.dataset} · {formatAgo(new Date(entry.ran_at))} · {entry.results} rows · {formatDuration(entry.duration_ms)}
+                {datasetLabel(entry.dataset)} · {formatAgo(new Date(entry.ran_at))} · {entry.results} rows · {formatDuration(entry.duration_ms)}
               </span>
             </button>
           </li>
