@@ -2,7 +2,7 @@
 // the trace view.
 
 import type { TraceSummary } from "../../api";
-import { colorFor, formatAgo, formatDuration, formatTimeNanos } from "../../format";
+import { colorFor, formatAgo, formatDuration, formatNumber, formatTimeNanos } from "../../format";
 import { navigate } from "../../router";
 
 export function RecentTraces({ traces, now }: { traces: TraceSummary[]; now: number }) {
@@ -40,7 +40,7 @@ export function RecentTraces({ traces, now }: { traces: TraceSummary[]; now: num
                 <span class="hm-duration-bar" style={{ width: `${Math.max(2, (trace.duration_ms / slowest) * 64)}px` }} />
                 {formatDuration(trace.duration_ms)}
               </td>
-              <td class="num">{trace.span_count.toLocaleString("en")}</td>
+              <td class="num">{formatNumber(trace.span_count)}</td>
               <td>{trace.error && <span class="badge error">error</span>}</td>
             </tr>
           );

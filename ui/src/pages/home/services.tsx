@@ -60,7 +60,7 @@ export function ServicesTable({ services, range, onTraces }: { services: Service
                   {service.dataset}
                 </a>
               </td>
-              <td class="num" title={`${service.count.toLocaleString("en")} requests (server and root spans)`}>
+              <td class="num" title={`${formatNumber(service.count)} requests (server and root spans)`}>
                 <div class="hm-big" data-testid="service-count">
                   {formatNumber(service.count)}
                 </div>
@@ -71,7 +71,7 @@ export function ServicesTable({ services, range, onTraces }: { services: Service
               <td class="hm-spark">
                 <Sparkline values={service.series.count} color={colorFor(service.dataset)} testid="spark-requests" />
               </td>
-              <td class="num" title={`${service.errors.toLocaleString("en")} of ${service.count.toLocaleString("en")} requests failed`}>
+              <td class="num" title={`${formatNumber(service.errors)} of ${formatNumber(service.count)} requests failed`}>
                 <div class={rate && rate > 0.01 ? "hm-big hm-bad" : "hm-big"} data-testid="service-error-rate">
                   {formatPercent(rate, 2)}
                 </div>

@@ -3,6 +3,7 @@
 
 import { type Column, honeycomb } from "../../api";
 import { useAsync } from "../../components/common";
+import { formatNumber } from "../../format";
 import { type TimeRange, rangeToSpec } from "../../time";
 
 const columnCache = new Map<string, Promise<Column[]>>();
@@ -45,7 +46,7 @@ export function loadValues(dataset: string, column: string, range: TimeRange): P
           .filter((row) => row.data[column] !== null && row.data[column] !== undefined)
           .map((row) => {
             const value = row.data[column];
-            return { value: typeof value === "string" ? value : JSON.stringify(value), detail: `${Number(row.data.COUNT).toLocaleString("en")}` };
+            return { value: typeof value === "string" ? value : JSON.stringify(value), detail: formatNumber(Number(row.data.COUNT)) };
           }),
       );
     cached.catch(() => valueCache.delete(key));

@@ -6,7 +6,7 @@ import { useMemo, useState } from "preact/hooks";
 
 import { ApiError, traces } from "../../api";
 import { ErrorBox, Loading, PageHeader, useAsync } from "../../components/common";
-import { colorFor, formatDuration, formatTimeNanos } from "../../format";
+import { colorFor, formatDuration, formatNumber, formatTimeNanos } from "../../format";
 import { href, navigate } from "../../router";
 import { SpanDetails } from "./details";
 import { type TraceModel, buildModel, searchSpans, visibleRows } from "./model";
@@ -145,7 +145,7 @@ function TraceView({ traceId, model, logs, selected, occurrences, occurrencesPro
 
       <section class="card tw-summary" data-testid="trace-summary">
         <Stat label="Duration" value={formatDuration(duration)} testid="summary-duration" />
-        <Stat label="Spans" value={model.spanCount.toLocaleString("en")} testid="summary-spans" />
+        <Stat label="Spans" value={formatNumber(model.spanCount)} testid="summary-spans" />
         <Stat label="Services" value={String(model.services.length)} testid="summary-services" />
         <Stat label="Errors" value={String(model.errorCount)} testid="summary-errors" tone={model.errorCount ? "error" : undefined} />
         <Stat label="Log lines" value={String(logLines.length)} testid="summary-logs" />

@@ -5,7 +5,7 @@ import { useState } from "preact/hooks";
 
 import type { LogRecord } from "../../api";
 import { Card } from "../../components/common";
-import { formatDuration, formatTimeNanos } from "../../format";
+import { formatDuration, formatNumber, formatTimeNanos } from "../../format";
 import { type TraceModel, logSeverity, logText, severityClass } from "./model";
 import { type Occurrence, exceptionsOf, formatFrames, occurrenceTitle } from "./occurrences";
 
@@ -72,7 +72,7 @@ export function LogsPanel({ logs, model, onSelect }: { logs: LogRecord[]; model:
       )}
       {!all && logs.length > LOGS_SHOWN && (
         <button type="button" class="button small" onClick={() => setAll(true)}>
-          Show all {logs.length.toLocaleString("en")} lines
+          Show all {formatNumber(logs.length)} lines
         </button>
       )}
     </Card>
@@ -121,7 +121,7 @@ export function ErrorsPanel({ occurrences, problem, model, onSelect }: {
                 <span class="spacer" />
                 {occurrence.item && (
                   <span class="muted" title="occurrences of this item in total">
-                    #{occurrence.item.counter} · {occurrence.item.total_occurrences.toLocaleString("en")} total · {occurrence.item.status}
+                    #{occurrence.item.counter} · {formatNumber(occurrence.item.total_occurrences)} total · {occurrence.item.status}
                   </span>
                 )}
               </div>

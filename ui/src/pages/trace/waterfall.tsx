@@ -3,7 +3,7 @@
 
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 
-import { colorFor, formatDuration } from "../../format";
+import { colorFor, formatDuration, formatNumber } from "../../format";
 import { type Node, type TraceModel, ticks } from "./model";
 
 export const ROW_HEIGHT = 28;
@@ -71,7 +71,7 @@ export function Waterfall({ model, rows, collapsed, selected, matches, showCriti
     <div class="tw-waterfall" data-testid="waterfall">
       <div class="tw-head">
         <div class="tw-name-col">
-          Span <span class="faint">({rows.length.toLocaleString("en")} shown)</span>
+          Span <span class="faint">({formatNumber(rows.length)} shown)</span>
         </div>
         <div class="tw-axis" data-testid="time-axis">
           {axis.map((t) => (
