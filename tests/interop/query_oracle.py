@@ -334,6 +334,7 @@ class Oracle:
         """What waggle must answer: totals per group and the series, before havings, orders and limit."""
         start, end = time_bounds(spec, now_seconds)
         width = granularity_of(spec, (end - start) // SECOND) * SECOND
+        start -= start % width  # buckets on multiples of the granularity, the first one whole
         num_buckets = -(-(end - start) // width)
         num_groups = len(spec.get("breakdowns", [])) * 4
         calculations = calculations_of(spec)

@@ -106,6 +106,11 @@ impl Plan {
         let (start, end) = spec.time_bounds(now_unix_nano);
         let range_secs = (end - start) / NANOS_PER_SECOND;
         let granularity = spec.effective_granularity(range_secs).saturating_mul(NANOS_PER_SECOND);
+        // Buckets start on multiples of the granularity since the epoch (a minute's on the whole
+        // minute), as Honeycomb truncates a query's start: charts read 02:50, not 02:49:58. The
+        // range reaches back to that boundary, so the first bucket is whole; the last still ends
+        // at `end`, with the newest data.
+        let start = start - start.rem_euclid(granularity);
         let num_buckets = ((end - start) as u64).div_ceil(granularity as u64).max(1) as usize;
         let mut plan = Plan {
             table,
@@ -248,10 +253,13 @@ mod tests {
             ]
         );
         assert_eq!(plan.datasets, None);
-        assert_eq!((plan.num_buckets, plan.bucket_width(2)), (3, 30 * NANOS_PER_SECOND));
-        assert_eq!(plan.bucket_of(159 * NANOS_PER_SECOND), 0);
-        assert_eq!(plan.bucket_of(160 * NANOS_PER_SECOND), 1);
-        for offset in [0, 1, 59, 60, 61, 119, 120, 149] {
+        // 100..250 s in minutes: the range reaches back to the whole minute, the last bucket is cut.
+        assert_eq!((plan.start, plan.end), (60 * NANOS_PER_SECOND, 250 * NANOS_PER_SECOND));
+        assert_eq!((plan.num_buckets, plan.bucket_start(1)), (4, 120 * NANOS_PER_SECOND));
+        assert_eq!((plan.bucket_width(0), plan.bucket_width(3)), (60 * NANOS_PER_SECOND, 10 * NANOS_PER_SECOND));
+        assert_eq!(plan.bucket_of(119 * NANOS_PER_SECOND), 0);
+        assert_eq!(plan.bucket_of(120 * NANOS_PER_SECOND), 1);
+        for offset in [-40, 0, 1, 59, 60, 61, 119, 120, 149] {
             for nanos in [-1, 0, 1] {
                 let time = (100 + offset) * NANOS_PER_SECOND + nanos;
                 if (plan.start..plan.end).contains(&time) {
