@@ -81,6 +81,10 @@ class Setting:
         """Seconds per heatmap time bucket, for HEATMAP_BUCKETS buckets over the range."""
         return -(-(self.end - self.start) // HEATMAP_BUCKETS)
 
+    def bucket_origin(self):
+        """Where waggle's time buckets start: the range start rounded down to the granularity."""
+        return self.start - self.start % self.granularity()
+
 
 @dataclass
 class BenchQuery:
@@ -119,7 +123,7 @@ def check_heatmap(setting):
         for point in result["series"]:
             seconds = datetime.fromisoformat(point["time"].replace("Z", "+00:00")).timestamp()
             buckets = (point["data"].get("HEATMAP(duration_ms)") or {}).get("buckets", [])
-            bucket = int(seconds - setting.start) // setting.granularity()
+            bucket = int(seconds - setting.bucket_origin()) // setting.granularity()
             waggle_counts[bucket] = waggle_counts.get(bucket, 0) + sum(cell["count"] for cell in buckets)
         peer_counts = {}
         for time_bucket, _, count in rows:
@@ -175,7 +179,7 @@ def queries(setting):
     """The benchmark's queries, each as a waggle spec and as SQL."""
     range_spec = {"start_time": setting.start, "end_time": setting.end}
     granularity = setting.granularity()
-    start_ns, width_ns = setting.start * 10**9, granularity * 10**9
+    start_ns, width_ns = setting.bucket_origin() * 10**9, granularity * 10**9
     return [
         BenchQuery(
             "P99(duration_ms), all spans",
