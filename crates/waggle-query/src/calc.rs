@@ -7,10 +7,11 @@
 //!   values, then a HyperLogLog (standard error 0.81%).
 
 use rustc_hash::FxHashSet;
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 use crate::histogram::{Bucket, Histogram, nearest_rank};
 use crate::hll::Hll;
+use crate::result::{Heatmap, HeatmapBucket};
 use crate::value::float_json;
 
 /// A cell keeps up to this many values exactly before switching to a histogram.
@@ -258,7 +259,7 @@ impl Dist {
     /// The HEATMAP value: `{"buckets": [{"lower", "upper", "count"}, ...]}`, the non-empty buckets
     /// of the log-linear grid from the smallest values up (values `v` with `lower <= v < upper`;
     /// zero is `{"lower": 0, "upper": 0}`).
-    pub(crate) fn heatmap(&self) -> Json {
+    pub(crate) fn heatmap(&self) -> Heatmap {
         let buckets: Vec<Bucket> = match self {
             Self::Exact(values) => {
                 let mut histogram = Histogram::default();
@@ -267,13 +268,12 @@ impl Dist {
             }
             Self::Sketch(histogram) => histogram.buckets(),
         };
-        let buckets: Vec<Json> = buckets
+        let bound = |value: f64| Some(value).filter(|value| value.is_finite());
+        let buckets = buckets
             .iter()
-            .map(|bucket| {
-                json!({"lower": float_json(bucket.lower), "upper": float_json(bucket.upper), "count": bucket.count})
-            })
+            .map(|bucket| HeatmapBucket { count: bucket.count, lower: bound(bucket.lower), upper: bound(bucket.upper) })
             .collect();
-        json!({ "buckets": buckets })
+        Heatmap { buckets }
     }
 }
 
@@ -388,8 +388,7 @@ mod tests {
         let estimate = big.quantile(0.99).unwrap();
         assert!((estimate - exact).abs() / exact <= crate::histogram::RELATIVE_ERROR, "{estimate} vs {exact}");
         let heatmap = big.heatmap();
-        let total: u64 =
-            heatmap["buckets"].as_array().unwrap().iter().map(|bucket| bucket["count"].as_u64().unwrap()).sum();
+        let total: u64 = heatmap.buckets.iter().map(|bucket| bucket.count).sum();
         assert_eq!(total, (EXACT_VALUES * 4) as u64);
         assert_eq!(Dist::default().quantile(0.5), None);
     }

@@ -59,7 +59,7 @@ pub use histogram::RELATIVE_ERROR as PERCENTILE_RELATIVE_ERROR;
 pub use hll::STANDARD_ERROR as DISTINCT_STANDARD_ERROR;
 pub use plan::ALL_DATASETS;
 pub use recent::{RecentPage, RecentTraces, recent_traces};
-pub use result::{QueryResult, ResultMeta, ResultRow, SeriesPoint};
+pub use result::{DataValue, Heatmap, HeatmapBucket, QueryResult, ResultMeta, ResultRow, SeriesPoint};
 pub use selection::Selection;
 pub use trace::get_trace;
 pub use views::{LogView, RecentTrace, ScopeView, SpanEventView, SpanLinkView, SpanView, TraceView};

@@ -2,11 +2,12 @@
 //! havings, ordered, limited (`results`), and the time series of the groups kept (`series`).
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use crate::calc::{number_f64, number_json};
 use crate::exec::{Accumulator, States};
@@ -33,14 +34,61 @@ pub struct SeriesPoint {
     /// Bucket start, RFC 3339 UTC (`2021-04-09T14:16:00Z`).
     pub time: String,
     /// Breakdown values by column, calculation values by key (`COUNT`, `P99(duration_ms)`).
-    pub data: Map<String, Json>,
+    pub data: BTreeMap<String, DataValue>,
 }
 
 /// Totals of one group.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ResultRow {
     /// Breakdown values by column, calculation values by key.
-    pub data: Map<String, Json>,
+    pub data: BTreeMap<String, DataValue>,
+}
+
+/// A value in a result's `data`: a breakdown value or a calculation as JSON, or a HEATMAP.
+///
+/// A heatmap stays typed until it is serialized: a series holds hundreds of buckets per point,
+/// and as JSON objects they cost more to build and free than the aggregation that found them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum DataValue {
+    /// `{"buckets": [{"count", "lower", "upper"}, ...]}`.
+    Heatmap(Heatmap),
+    /// Everything else: numbers, strings, booleans, null.
+    Json(Json),
+}
+
+impl DataValue {
+    /// The value as the JSON it is serialized to.
+    pub fn to_json(&self) -> Json {
+        match self {
+            Self::Json(json) => json.clone(),
+            Self::Heatmap(heatmap) => serde_json::to_value(heatmap).unwrap_or(Json::Null),
+        }
+    }
+}
+
+impl From<Json> for DataValue {
+    fn from(json: Json) -> Self {
+        Self::Json(json)
+    }
+}
+
+/// A HEATMAP value: the distribution's non-empty buckets, lowest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Heatmap {
+    /// Non-empty buckets, by value.
+    pub buckets: Vec<HeatmapBucket>,
+}
+
+/// `count` values in `[lower, upper)` (the zero bucket: `[0, 0]`); a bound JSON cannot hold is null.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct HeatmapBucket {
+    /// Values in the bucket.
+    pub count: u64,
+    /// Inclusive lower bound.
+    pub lower: Option<f64>,
+    /// Exclusive upper bound.
+    pub upper: Option<f64>,
 }
 
 /// The resolved range and buckets of a run.
@@ -59,17 +107,17 @@ pub struct ResultMeta {
 /// A calculated value: as shown, and as a number for havings and orders.
 #[derive(Debug, Clone)]
 struct Calculated {
-    shown: Json,
+    shown: DataValue,
     number: Option<f64>,
 }
 
 impl Calculated {
     fn number(number: Option<f64>) -> Self {
-        Self { shown: number.map_or(Json::Null, float_json), number }
+        Self { shown: float_json_or_null(number).into(), number }
     }
 
     fn count(count: u64) -> Self {
-        Self { shown: Json::from(count), number: Some(count as f64) }
+        Self { shown: Json::from(count).into(), number: Some(count as f64) }
     }
 }
 
@@ -91,7 +139,7 @@ impl Reader<'_> {
                 let dist = &states.dists[index][cell];
                 match calc.calculation.op.quantile() {
                     Some(quantile) => Calculated::number(dist.quantile(quantile)),
-                    None => Calculated { shown: dist.heatmap(), number: None },
+                    None => Calculated { shown: DataValue::Heatmap(dist.heatmap()), number: None },
                 }
             }
             Source::Moments(index) => {
@@ -105,7 +153,7 @@ impl Reader<'_> {
                         _ => return Calculated::number(moments.avg()),
                     },
                 };
-                Calculated { shown: number_json(number), number: number_f64(number) }
+                Calculated { shown: number_json(number).into(), number: number_f64(number) }
             }
         }
     }
@@ -283,8 +331,12 @@ pub(crate) fn build<'p>(
         None => (&first.keys, first_series),
     };
     let series_ids: FxHashMap<&GroupKey, usize> = series_keys.iter().enumerate().map(|(id, key)| (key, id)).collect();
-    let breakdowns = |key: &GroupKey| -> Map<String, Json> {
-        plan.breakdown_names.iter().zip(key.iter()).map(|(name, value)| (name.clone(), value.to_json())).collect()
+    let breakdowns = |key: &GroupKey| -> BTreeMap<String, DataValue> {
+        plan.breakdown_names
+            .iter()
+            .zip(key.iter())
+            .map(|(name, value)| (name.clone(), value.to_json().into()))
+            .collect()
     };
     let mut results = Vec::with_capacity(kept.len());
     for &group in &kept {
@@ -292,7 +344,7 @@ pub(crate) fn build<'p>(
         for (calc, value) in plan.calcs.iter().zip(&values[group]) {
             let shown = match (rate_base(&calc.calculation.op), series_ids.get(&first.keys[group])) {
                 (Some(_), Some(&series_group)) if collapsed => {
-                    float_json_or_null(series_reader.rate_total(calc, series_group))
+                    float_json_or_null(series_reader.rate_total(calc, series_group)).into()
                 }
                 _ => value.shown.clone(),
             };
@@ -311,7 +363,7 @@ pub(crate) fn build<'p>(
             let mut data = breakdowns(key);
             for calc in &plan.calcs {
                 let shown = match rate_base(&calc.calculation.op) {
-                    Some(_) => float_json_or_null(series_reader.rate(calc, series_group, bucket)),
+                    Some(_) => float_json_or_null(series_reader.rate(calc, series_group, bucket)).into(),
                     None => series_reader.value(calc, cell, width).shown,
                 };
                 data.insert(calc.key.clone(), shown);
@@ -358,7 +410,27 @@ pub(crate) fn rfc3339(unix_nano: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+
+    #[test]
+    fn test_data_values_serialize_as_json_and_read_back() {
+        let bucket = |count, lower, upper| HeatmapBucket { count, lower, upper };
+        let heatmap = Heatmap { buckets: vec![bucket(3, Some(0.0), Some(0.0)), bucket(2, Some(1.5), None)] };
+        let data = BTreeMap::from([
+            ("COUNT".to_owned(), DataValue::from(json!(5))),
+            ("HEATMAP(duration_ms)".to_owned(), DataValue::Heatmap(heatmap.clone())),
+            ("route".to_owned(), DataValue::from(json!({"not": "a heatmap"}))),
+        ]);
+        let text = serde_json::to_string(&ResultRow { data: data.clone() }).unwrap();
+        assert_eq!(
+            text,
+            r#"{"data":{"COUNT":5,"HEATMAP(duration_ms)":{"buckets":[{"count":3,"lower":0.0,"upper":0.0},{"count":2,"lower":1.5,"upper":null}]},"route":{"not":"a heatmap"}}}"#
+        );
+        assert_eq!(serde_json::from_str::<ResultRow>(&text).unwrap().data, data);
+        assert_eq!(data["HEATMAP(duration_ms)"].to_json()["buckets"][1]["count"], json!(2));
+    }
 
     #[test]
     fn test_rfc3339() {

@@ -1,14 +1,15 @@
 //! The query engine over a real store: rows in segments and in the head, every calculation, filters,
 //! breakdowns, havings, orders, limits, time buckets, `root.` columns, BubbleUp and exemplars.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde_json::{Value as Json, json};
 use waggle_model::{Batch, Event, EventKind, Field, Origin, SpanId, TraceId, Value};
 use waggle_query::spec::QuerySpec;
 use waggle_query::{
-    ALL_DATASETS, BubbleUpRequest, ExemplarRequest, QueryError, QueryResult, RunOptions, Selection, bubble_up,
-    exemplars, run_query, run_query_with,
+    ALL_DATASETS, BubbleUpRequest, DataValue, ExemplarRequest, QueryError, QueryResult, RunOptions, Selection,
+    bubble_up, exemplars, run_query, run_query_with,
 };
 use waggle_store::{DiskStore, Store, StoreConfig};
 
@@ -105,7 +106,18 @@ fn run(store: &dyn Store, dataset: &str, value: Json) -> QueryResult {
 
 /// The `results` rows as JSON objects.
 fn rows(result: &QueryResult) -> Vec<Json> {
-    result.results.iter().map(|row| Json::Object(row.data.clone())).collect()
+    result.results.iter().map(|row| serde_json::to_value(&row.data).unwrap()).collect()
+}
+
+/// A `data` value as the JSON the API sends.
+trait JsonData {
+    fn json(&self, key: &str) -> Json;
+}
+
+impl JsonData for BTreeMap<String, DataValue> {
+    fn json(&self, key: &str) -> Json {
+        self[key].to_json()
+    }
 }
 
 fn range(mut value: Json) -> Json {
@@ -164,7 +176,7 @@ fn test_every_percentile_is_the_nearest_rank() {
     let result = run(&test.store, "api", range(json!({ "calculations": calculations })));
     let expected = [1, 1, 5, 10, 20, 25, 50, 75, 80, 90, 95, 99, 100];
     for (op, value) in ops.iter().zip(expected) {
-        assert_eq!(result.results[0].data[&format!("{op}(n)")], json!(value as f64), "{op}");
+        assert_eq!(result.results[0].data.json(&format!("{op}(n)")), json!(value as f64), "{op}");
     }
 }
 
@@ -191,7 +203,7 @@ fn test_percentiles_beyond_the_exact_threshold_stay_within_the_bound() {
     for (op, quantile) in [("P50", 0.5f64), ("P99", 0.99), ("P001", 0.001)] {
         let rank = ((quantile * 1000.0).round() as usize * durations.len()).div_ceil(1000).max(1);
         let exact = durations[rank - 1];
-        let got = result.results[0].data[&format!("{op}(duration_ms)")].as_f64().unwrap();
+        let got = result.results[0].data.json(&format!("{op}(duration_ms)")).as_f64().unwrap();
         let error = (got - exact).abs() / exact;
         assert!(error <= waggle_query::PERCENTILE_RELATIVE_ERROR, "{op}: {got} vs exact {exact}");
     }
@@ -206,7 +218,7 @@ fn test_count_distinct_heatmap_and_series() {
         json!({"calculations": [{"op": "COUNT_DISTINCT", "column": "user"}, {"op": "HEATMAP", "column": "duration_ms"},
             {"op": "COUNT"}], "start_time": BASE, "end_time": BASE + 120, "granularity": 60}),
     );
-    let total = &result.results[0].data;
+    let total = &rows(&result)[0];
     assert_eq!(total["COUNT_DISTINCT(user)"], json!(7));
     let buckets = total["HEATMAP(duration_ms)"]["buckets"].as_array().unwrap();
     assert_eq!(buckets.iter().map(|bucket| bucket["count"].as_u64().unwrap()).sum::<u64>(), 100);
@@ -217,9 +229,9 @@ fn test_count_distinct_heatmap_and_series() {
     let times: Vec<&str> = result.series.iter().map(|point| point.time.as_str()).collect();
     assert_eq!(times, vec!["2023-11-14T22:14:00Z", "2023-11-14T22:15:00Z"]);
     // Rows at BASE+1 .. BASE+59 then BASE+60 .. BASE+100.
-    assert_eq!(result.series[0].data["COUNT"], json!(59));
-    assert_eq!(result.series[1].data["COUNT"], json!(41));
-    let heatmap_counts: u64 = result.series[1].data["HEATMAP(duration_ms)"]["buckets"]
+    assert_eq!(result.series[0].data.json("COUNT"), json!(59));
+    assert_eq!(result.series[1].data.json("COUNT"), json!(41));
+    let heatmap_counts: u64 = result.series[1].data.json("HEATMAP(duration_ms)")["buckets"]
         .as_array()
         .unwrap()
         .iter()
@@ -237,8 +249,8 @@ fn test_time_bucket_edges_start_inclusive_end_exclusive() {
     events.push(span("api", 7, 7, None, BASE * SECOND - 1, MS, &[]));
     let test = split_store(events);
     let result = run(&test.store, "api", json!({"start_time": BASE, "end_time": BASE + 20, "granularity": 10}));
-    let counts: Vec<&Json> = result.series.iter().map(|point| &point.data["COUNT"]).collect();
-    assert_eq!(counts, vec![&json!(3), &json!(2)]);
+    let counts: Vec<Json> = result.series.iter().map(|point| point.data.json("COUNT")).collect();
+    assert_eq!(counts, vec![json!(3), json!(2)]);
     assert_eq!(rows(&result), vec![json!({"COUNT": 5})]);
     assert_eq!(result.meta.granularity_seconds, 10);
 }
@@ -252,7 +264,7 @@ fn test_empty_dataset_and_missing_columns() {
         range(json!({"calculations": [{"op": "COUNT"}, {"op": "AVG", "column": "n"}]})),
     );
     assert_eq!(rows(&empty), vec![json!({"COUNT": 0, "AVG(n)": null})]);
-    assert!(empty.series.iter().all(|point| point.data["COUNT"] == json!(0)));
+    assert!(empty.series.iter().all(|point| point.data.json("COUNT") == json!(0)));
     let grouped = run(&test.store, "nothing-here", range(json!({"breakdowns": ["user"]})));
     assert!(grouped.results.is_empty() && grouped.series.is_empty());
     let missing = run(
@@ -313,7 +325,7 @@ fn test_filters_combine_and_read_derived_columns() {
     let test = split_store(hundred());
     let count = |filters: Json, combination: &str| -> Json {
         let result = run(&test.store, "api", range(json!({"filters": filters, "filter_combination": combination})));
-        result.results[0].data["COUNT"].clone()
+        result.results[0].data.json("COUNT")
     };
     let filters = json!([{"column": "n", "op": "<=", "value": 10}, {"column": "user", "op": "=", "value": "u3"}]);
     assert_eq!(count(filters.clone(), "AND"), json!(2), "3 and 10");
@@ -349,7 +361,7 @@ fn test_breakdowns_orders_havings_and_limit() {
     // u1 and u2 have 15 rows each (1..=100 with i % 7): u2 holds 100.
     assert_eq!(rows(&result), vec![json!({"user": "u2", "COUNT": 15, "MAX(n)": 100})]);
     assert_eq!(result.meta.num_groups, 7);
-    assert!(result.series.iter().all(|point| point.data["user"] == json!("u2")));
+    assert!(result.series.iter().all(|point| point.data.json("user") == json!("u2")));
     let by_name = run(
         &test.store,
         "api",
@@ -387,12 +399,12 @@ fn test_concurrency_and_rates() {
             {"op": "RATE_AVG", "column": "counter"}, {"op": "RATE_SUM", "column": "counter"}],
             "start_time": BASE, "end_time": BASE + 30, "granularity": 10}),
     );
-    let column = |key: &str| -> Vec<Json> { result.series.iter().map(|point| point.data[key].clone()).collect() };
+    let column = |key: &str| -> Vec<Json> { result.series.iter().map(|point| point.data.json(key)).collect() };
     assert_eq!(column("CONCURRENCY"), vec![json!(1.5), json!(0.5), json!(0.0)]);
     assert_eq!(column("RATE_MAX(counter)"), vec![json!(null), json!(60.0), json!(10.0)]);
     assert_eq!(column("RATE_AVG(counter)"), vec![json!(null), json!(70.0), json!(10.0)]);
     assert_eq!(column("RATE_SUM(counter)"), vec![json!(null), json!(-40.0), json!(10.0)]);
-    let total = &result.results[0].data;
+    let total = &rows(&result)[0];
     assert_eq!(total["CONCURRENCY"], json!(20.0 / 30.0));
     assert_eq!(total["RATE_MAX(counter)"], json!(35.0));
 }
@@ -472,7 +484,7 @@ fn test_many_groups_collapse_then_series_of_the_kept_groups() {
         ]
     );
     assert_eq!(result.series.len(), 3 * 1000);
-    let counted: u64 = result.series.iter().map(|point| point.data["COUNT"].as_u64().unwrap()).sum();
+    let counted: u64 = result.series.iter().map(|point| point.data.json("COUNT").as_u64().unwrap()).sum();
     assert_eq!(counted, 6);
 }
 
@@ -515,10 +527,13 @@ fn test_series_of_many_groups_visited_bucket_by_bucket() {
     times.dedup();
     assert_eq!(times.len(), 10);
     let mut actual = std::collections::BTreeMap::new();
-    for point in result.series.iter().filter(|point| point.data["COUNT"].as_u64() != Some(0)) {
+    for point in result.series.iter().filter(|point| point.data.json("COUNT").as_u64() != Some(0)) {
         let bucket = times.binary_search(&point.time.as_str()).unwrap() as i64;
-        let cell = (point.data["g"].as_i64().unwrap(), bucket);
-        actual.insert(cell, (point.data["COUNT"].as_u64().unwrap(), point.data["SUM(duration_ms)"].as_f64().unwrap()));
+        let cell = (point.data.json("g").as_i64().unwrap(), bucket);
+        actual.insert(
+            cell,
+            (point.data.json("COUNT").as_u64().unwrap(), point.data.json("SUM(duration_ms)").as_f64().unwrap()),
+        );
     }
     assert_eq!(actual, expected);
 }
