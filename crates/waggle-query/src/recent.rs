@@ -6,13 +6,16 @@
 //! that [`root_rank`] puts first.
 
 use std::cmp::Reverse;
-use std::collections::HashMap;
-use std::ops::ControlFlow;
 
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use waggle_model::{EventKind, SignalTable, SpanId, TraceId, names};
-use waggle_store::{ScanRequest, Store};
+use waggle_store::{Part, PartsRequest, Store};
 
+use crate::part::{Cell, ColumnRef, ColumnView, PartData};
+use crate::plan::FilterPlan;
+use crate::scan::scan_parts;
+use crate::select::select_rows;
 use crate::views::RecentTrace;
 use crate::{QueryError, Result};
 
@@ -73,6 +76,83 @@ impl TraceTally {
     }
 }
 
+/// What one scan worker found: every trace's spans, and the roots wanted.
+#[derive(Default)]
+struct Found {
+    tallies: FxHashMap<TraceId, TraceTally>,
+    roots: FxHashMap<TraceId, RecentTrace>,
+}
+
+impl Found {
+    /// Keeps the root the row shows: the one [`root_rank`] puts first.
+    fn offer_root(&mut self, trace_id: TraceId, root: RecentTrace) {
+        match self.roots.get_mut(&trace_id) {
+            Some(shown) if root_rank(shown) <= root_rank(&root) => {}
+            Some(shown) => *shown = root,
+            None => {
+                self.roots.insert(trace_id, root);
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Found) {
+        for (trace_id, tally) in other.tallies {
+            let mine = self.tallies.entry(trace_id).or_default();
+            mine.span_ids.extend(tally.span_ids);
+            mine.error |= tally.error;
+        }
+        for (trace_id, root) in other.roots {
+            self.offer_root(trace_id, root);
+        }
+    }
+
+    /// Tallies a part's spans in `[start, end)` and offers the roots the list wants.
+    fn add_part(&mut self, part: &dyn Part, params: &RecentTraces, start: i64, end: i64) -> Result<()> {
+        let info = part.info();
+        let mut data = PartData::open(part, None)?;
+        let Some(rows) = select_rows(&mut data, info, &FilterPlan::default(), start, end)? else { return Ok(()) };
+        let kinds = data.kinds()?.to_vec();
+        data.ids()?;
+        data.times()?;
+        data.durations()?;
+        let columns = [names::ERROR, names::NAME, names::SERVICE_NAME].map(ColumnRef::parse);
+        for column in &columns {
+            data.load(column)?;
+        }
+        let [error, name, service] = columns.each_ref().map(|column| data.view(column));
+        let text = |view: ColumnView<'_>, row: usize| match view.cell(row) {
+            Cell::Str(code) => view.dict()[code as usize].to_string(),
+            _ => String::new(),
+        };
+        let (ids, times, durations) =
+            (data.loaded_ids().expect("loaded"), data.loaded_times(), data.loaded_durations());
+        let wanted_dataset = params.dataset.as_ref().is_none_or(|dataset| *dataset == info.dataset);
+        for row in rows.into_iter().map(|row| row as usize) {
+            let Some(trace_id) = ids.trace_ids[row].filter(|_| kinds[row] == EventKind::Span) else { continue };
+            let tally = self.tallies.entry(trace_id).or_default();
+            tally.span_ids.extend(ids.span_ids[row]);
+            tally.error |= matches!(error.cell(row), Cell::Bool(true));
+            let duration_ms = durations[row] as f64 / 1e6;
+            let wanted_duration = params.min_duration_ms.is_none_or(|min| duration_ms >= min)
+                && params.max_duration_ms.is_none_or(|max| duration_ms <= max);
+            if ids.parent_ids[row].is_none() && times[row] < params.end_unix_nano && wanted_dataset && wanted_duration {
+                let root = RecentTrace {
+                    trace_id: trace_id.to_hex(),
+                    root_name: text(name, row),
+                    service_name: text(service, row),
+                    dataset: info.dataset.clone(),
+                    start_time_unix_nano: times[row],
+                    duration_ms,
+                    span_count: 0,
+                    error: false,
+                };
+                self.offer_root(trace_id, root);
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Lists recent traces.
 pub fn recent_traces(store: &dyn Store, params: &RecentTraces) -> Result<RecentPage> {
     if !(1..=1000).contains(&params.limit) {
@@ -82,47 +162,16 @@ pub fn recent_traces(store: &dyn Store, params: &RecentTraces) -> Result<RecentP
         return Err(QueryError::BadRequest("end must be after start".into()));
     }
     let after = params.cursor.as_deref().map(parse_cursor).transpose()?;
-    let request = ScanRequest {
-        start_unix_nano: params.start_unix_nano,
-        end_unix_nano: params.end_unix_nano.saturating_add(CHILD_SLACK_NANOS),
-        columns: Some(vec![names::NAME.into(), names::SERVICE_NAME.into(), names::ERROR.into()]),
-        ..ScanRequest::all(SignalTable::Traces)
-    };
-    let mut tallies: HashMap<TraceId, TraceTally> = HashMap::new();
-    let mut roots: HashMap<TraceId, RecentTrace> = HashMap::new();
-    store.scan(&request, &mut |event| {
-        let Some(trace_id) = event.trace_id.filter(|_| event.kind == EventKind::Span) else {
-            return ControlFlow::Continue(());
-        };
-        let tally = tallies.entry(trace_id).or_default();
-        tally.span_ids.extend(event.span_id);
-        tally.error |= event.is_error();
-        let in_range = event.time_unix_nano < params.end_unix_nano;
-        let wanted_dataset = params.dataset.as_ref().is_none_or(|dataset| *dataset == event.dataset);
-        let duration_ms = event.duration_nano as f64 / 1e6;
-        let wanted_duration = params.min_duration_ms.is_none_or(|min| duration_ms >= min)
-            && params.max_duration_ms.is_none_or(|max| duration_ms <= max);
-        if event.parent_id.is_none() && in_range && wanted_dataset && wanted_duration {
-            let root = RecentTrace {
-                trace_id: trace_id.to_hex(),
-                root_name: event.name().to_owned(),
-                service_name: event.str_field(names::SERVICE_NAME).to_owned(),
-                dataset: event.dataset.clone(),
-                start_time_unix_nano: event.time_unix_nano,
-                duration_ms,
-                span_count: 0,
-                error: false,
-            };
-            match roots.get_mut(&trace_id) {
-                Some(shown) if root_rank(shown) <= root_rank(&root) => {}
-                Some(shown) => *shown = root,
-                None => {
-                    roots.insert(trace_id, root);
-                }
-            }
-        }
-        ControlFlow::Continue(())
-    })?;
+    // Every dataset: a trace's spans count wherever they are stored, whichever root is shown.
+    let (start, end) = (params.start_unix_nano, params.end_unix_nano.saturating_add(CHILD_SLACK_NANOS));
+    let request = PartsRequest { start_unix_nano: start, end_unix_nano: end, ..PartsRequest::all(SignalTable::Traces) };
+    let parts = store.parts(&request)?;
+    let partials = scan_parts(&parts, Found::default, |found, part| found.add_part(part, params, start, end))?;
+    let mut found = Found::default();
+    for partial in partials {
+        found.merge(partial);
+    }
+    let Found { mut tallies, roots } = found;
     let mut roots: Vec<(TraceId, RecentTrace)> = roots
         .into_iter()
         .map(|(trace_id, mut root)| {
