@@ -283,6 +283,11 @@ impl<'a> PartData<'a> {
         self.durations.as_deref().unwrap_or_default()
     }
 
+    /// The loaded kinds (after [`PartData::kinds`]).
+    pub(crate) fn loaded_kinds(&self) -> &[EventKind] {
+        self.kinds.as_deref().unwrap_or_default()
+    }
+
     /// The loaded ids (after [`PartData::ids`]).
     pub(crate) fn loaded_ids(&self) -> Option<&Ids> {
         self.ids.as_deref()

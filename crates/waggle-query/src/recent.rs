@@ -111,7 +111,7 @@ impl Found {
         let info = part.info();
         let mut data = PartData::open(part, None)?;
         let Some(rows) = select_rows(&mut data, info, &FilterPlan::default(), start, end)? else { return Ok(()) };
-        let kinds = data.kinds()?.to_vec();
+        data.kinds()?;
         data.ids()?;
         data.times()?;
         data.durations()?;
@@ -124,8 +124,8 @@ impl Found {
             Cell::Str(code) => view.dict()[code as usize].to_string(),
             _ => String::new(),
         };
-        let (ids, times, durations) =
-            (data.loaded_ids().expect("loaded"), data.loaded_times(), data.loaded_durations());
+        let (kinds, ids, times, durations) =
+            (data.loaded_kinds(), data.loaded_ids().expect("loaded"), data.loaded_times(), data.loaded_durations());
         let wanted_dataset = params.dataset.as_ref().is_none_or(|dataset| *dataset == info.dataset);
         for row in rows.into_iter().map(|row| row as usize) {
             let Some(trace_id) = ids.trace_ids[row].filter(|_| kinds[row] == EventKind::Span) else { continue };

@@ -63,8 +63,9 @@ pub(crate) fn collect_roots(
     let parts = store.parts(&request)?;
     let partials = scan_parts(&parts, Vec::new, |found: &mut Vec<PartRoots>, part| {
         let mut data = PartData::open(part, None)?;
-        let kinds = data.kinds()?.to_vec();
-        let ids = data.ids()?;
+        data.kinds()?;
+        data.ids()?;
+        let (kinds, ids) = (data.loaded_kinds(), data.loaded_ids().expect("loaded"));
         let root_rows: Vec<Option<u32>> = (0..kinds.len())
             .filter(|&row| {
                 kinds[row] == EventKind::Span && ids.parent_ids[row].is_none() && ids.trace_ids[row].is_some()
