@@ -25,11 +25,12 @@ export function Sparkline({ values, color = "#4c7cf0", testid }: { values: (numb
     else runs.push([point]);
   });
   const fixed = (n: number) => n.toFixed(1);
-  const line = runs.map((run) => `M${run.map(([px, py]) => `${fixed(px)},${fixed(py)}`).join("L")}`).join("");
+  const through = (run: [number, number][]) => run.map(([px, py]) => `${fixed(px)},${fixed(py)}`).join("L");
+  const line = runs.map((run) => `M${through(run)}`).join("");
   const base = fixed(HEIGHT - PAD);
   const area = runs
     .filter((run) => run.length > 1)
-    .map((run) => `M${fixed(run[0][0])},${base}L${run.map(([px, py]) => `${fixed(px)},${fixed(py)}`).join("L")}L${fixed(run[run.length - 1][0])},${base}Z`)
+    .map((run) => `M${fixed(run[0][0])},${base}L${through(run)}L${fixed(run[run.length - 1][0])},${base}Z`)
     .join("");
   return (
     <svg class="sparkline" width={WIDTH} height={HEIGHT} viewBox={`0 0 ${WIDTH} ${HEIGHT}`} data-testid={testid} aria-hidden="true">
